@@ -1,0 +1,112 @@
+import { describe, expect, test } from 'bun:test'
+import { SignJWT } from 'jose'
+import { api, auth, call, signUp } from '@zap/testkit/http'
+
+const secret = new TextEncoder().encode(auth.secret)
+
+describe('sign-up and login', () => {
+  test('signing up returns the user and a token that works for /me', async () => {
+    const { token, email } = await signUp()
+    const me = await call(api, 'GET', '/api/v1/me', { token })
+    expect(me.status).toBe(200)
+    expect(me.body.user.email).toBe(email)
+    expect(me.body.user.passwordHash).toBeUndefined()
+  })
+
+  test('the password is stored as an argon2id hash', async () => {
+    const { email } = await signUp()
+    const { sql } = await import('@zap/testkit/http')
+    const [row] = await sql`select password_hash from users where email = ${email}`
+    expect(row!.password_hash).toStartWith('$argon2id$')
+  })
+
+  test('a taken email is 409, whatever its case', async () => {
+    const { email } = await signUp()
+    const again = await call(api, 'POST', '/api/v1/auth/signup', { body: { email: email.toUpperCase(), password: 'another password', name: 'B' } })
+    expect(again.status).toBe(409)
+    expect(again.body.error.code).toBe('email_taken')
+  })
+
+  test('a short password is 400 naming the field, without echoing the input', async () => {
+    const response = await call(api, 'POST', '/api/v1/auth/signup', { body: { email: 'short@example.com', password: 'secret1', name: 'S' } })
+    expect(response.status).toBe(400)
+    expect(response.body.error.code).toBe('invalid_input')
+    expect(response.body.error.message).toContain('password')
+    expect(JSON.stringify(response.body)).not.toContain('secret1')
+  })
+
+  test('invalid JSON is 400', async () => {
+    const response = await call(api, 'POST', '/api/v1/auth/signup', { body: '{"email":', headers: { 'content-type': 'application/json' } })
+    expect(response.status).toBe(400)
+  })
+
+  test('login with the right password returns a token', async () => {
+    const { email, password } = await signUp()
+    const response = await call(api, 'POST', '/api/v1/auth/login', { body: { email, password } })
+    expect(response.status).toBe(200)
+    expect((await call(api, 'GET', '/api/v1/me', { token: response.body.token })).status).toBe(200)
+  })
+
+  test('a wrong password and an unknown email get the same 401', async () => {
+    const { email } = await signUp()
+    const wrong = await call(api, 'POST', '/api/v1/auth/login', { body: { email, password: 'not the password' } })
+    const unknown = await call(api, 'POST', '/api/v1/auth/login', { body: { email: `nobody-${crypto.randomUUID()}@example.com`, password: 'whatever123' } })
+    expect(wrong.status).toBe(401)
+    expect(unknown.status).toBe(401)
+    expect(unknown.body).toEqual(wrong.body)
+  })
+})
+
+describe('tokens', () => {
+  test('no token is 401', async () => {
+    const response = await call(api, 'GET', '/api/v1/me')
+    expect(response.status).toBe(401)
+    expect(response.body.error.code).toBe('unauthorized')
+  })
+
+  test('an expired token is 401', async () => {
+    const { user } = await signUp()
+    const expired = await new SignJWT({ sub: user.id }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(Math.floor(Date.now() / 1000) - 7200).setExpirationTime(Math.floor(Date.now() / 1000) - 3600).sign(secret)
+    expect((await call(api, 'GET', '/api/v1/me', { token: expired })).status).toBe(401)
+  })
+
+  test('a token signed with another secret is 401', async () => {
+    const { user } = await signUp()
+    const forged = await new SignJWT({ sub: user.id }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode('x'.repeat(48)))
+    expect((await call(api, 'GET', '/api/v1/me', { token: forged })).status).toBe(401)
+  })
+
+  test('an unsigned alg:none token is 401', async () => {
+    const { user } = await signUp()
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const none = `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: user.id, exp: Math.floor(Date.now() / 1000) + 3600 })}.`
+    expect((await call(api, 'GET', '/api/v1/me', { token: none })).status).toBe(401)
+  })
+
+  test('a token without an expiry is 401', async () => {
+    const { user } = await signUp()
+    const forever = await new SignJWT({ sub: user.id }).setProtectedHeader({ alg: 'HS256' }).sign(secret)
+    expect((await call(api, 'GET', '/api/v1/me', { token: forever })).status).toBe(401)
+  })
+})
+
+describe('self-description', () => {
+  test('the OpenAPI document lists the routes', async () => {
+    const response = await call(api, 'GET', '/openapi.json')
+    expect(response.status).toBe(200)
+    expect(Object.keys(response.body.paths)).toContain('/api/v1/zaps/')
+  })
+
+  test('the catalog lists step types with their config schema', async () => {
+    const response = await call(api, 'GET', '/api/v1/catalog')
+    const http = response.body.steps.find((step: { type: string }) => step.type === 'http')
+    expect(http.description).toBeString()
+    expect(http.config.properties.url.type).toBe('string')
+    expect(http.config.required).toContain('url')
+  })
+
+  test('healthz and readyz answer', async () => {
+    expect((await call(api, 'GET', '/healthz')).status).toBe(200)
+    expect((await call(api, 'GET', '/readyz')).status).toBe(200)
+  })
+})

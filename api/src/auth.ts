@@ -1,0 +1,73 @@
+import { Elysia } from 'elysia'
+import { jwt } from '@elysiajs/jwt'
+import * as v from 'valibot'
+import type { Sql } from '@zap/sql/db'
+import { createUser, findUser, findUserByEmail } from '@zap/sql/users'
+import { conflict, HttpError, unauthorized } from '@zap/lib/errors'
+
+export type AuthOptions = { secret: string; ttlSeconds: number }
+
+const email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email('Expected an email address'), v.maxLength(254))
+const password = v.pipe(v.string(), v.minLength(8, 'Password must be at least 8 characters'), v.maxLength(256))
+const signupBody = v.object({ email, password, name: v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200)) })
+const loginBody = v.object({ email, password: v.string() })
+
+const tokens = (options: AuthOptions) =>
+  jwt({ name: 'tokens', secret: options.secret, alg: 'HS256', exp: `${options.ttlSeconds}s` })
+
+/** Resolves the bearer token to `userId`; any route after `.use(authenticated(...))` requires it. */
+export const authenticated = (options: AuthOptions) =>
+  new Elysia()
+    .use(tokens(options))
+    .resolve({ as: 'scoped' }, async ({ headers, tokens }) => {
+      const token = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
+      if (!token) throw unauthorized('Missing bearer token. Log in and send Authorization: Bearer <token>.')
+      const payload = await tokens.verify(token)
+      if (!payload || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw unauthorized('Invalid or expired token. Log in again.')
+      return { userId: payload.sub }
+    })
+
+const invalidLogin = () => new HttpError(401, 'invalid_credentials', 'Wrong email or password')
+
+export const authRoutes = (sql: Sql, options: AuthOptions) =>
+  new Elysia({ prefix: '/api/v1' })
+    .use(tokens(options))
+    .post(
+      '/auth/signup',
+      async ({ body, tokens, set }) => {
+        const passwordHash = await Bun.password.hash(body.password, { algorithm: 'argon2id' })
+        const user = await createUser(sql, { email: body.email, name: body.name, passwordHash })
+        if (!user) throw conflict('email_taken', 'An account with this email already exists. Log in instead.')
+        set.status = 201
+        return { user, token: await tokens.sign({ sub: user.id }) }
+      },
+      { body: signupBody, detail: { summary: 'Create an account', tags: ['auth'] } },
+    )
+    .post(
+      '/auth/login',
+      async ({ body, tokens }) => {
+        const user = await findUserByEmail(sql, body.email)
+        const valid = user ? await Bun.password.verify(body.password, user.passwordHash) : await spendHashTime(body.password)
+        if (!user || !valid) throw invalidLogin()
+        return { token: await tokens.sign({ sub: user.id }) }
+      },
+      { body: loginBody, detail: { summary: 'Log in and receive a token', tags: ['auth'] } },
+    )
+    .use(authenticated(options))
+    .get(
+      '/me',
+      async ({ userId }) => {
+        const user = await findUser(sql, userId)
+        if (!user) throw unauthorized('This account no longer exists')
+        return { user }
+      },
+      { detail: { summary: 'The current user', tags: ['auth'], security: [{ bearer: [] }] } },
+    )
+
+const dummyHash = Bun.password.hash('not-a-real-password', { algorithm: 'argon2id' })
+
+// An unknown email takes as long as a wrong password, so responses do not reveal which emails exist.
+async function spendHashTime(password: string) {
+  await Bun.password.verify(password, await dummyHash)
+  return false
+}

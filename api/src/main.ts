@@ -1,0 +1,22 @@
+import { connect } from '@zap/sql/db'
+import { createApi } from './app.ts'
+import { readApiEnv } from './env.ts'
+
+const env = readApiEnv()
+if (!env.JWT_SECRET) console.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the API restarts')
+const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
+const app = createApi({
+  sql,
+  auth: { secret: env.JWT_SECRET ?? crypto.getRandomValues(new Uint8Array(32)).toHex(), ttlSeconds: env.JWT_TTL_SECONDS },
+  hooksUrl: env.PUBLIC_HOOKS_URL,
+}).listen(env.API_PORT)
+
+console.log(`zap api listening on http://localhost:${app.server?.port}`)
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    await app.stop()
+    await sql.end({ timeout: 5 })
+    process.exit(0)
+  })
+}

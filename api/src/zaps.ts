@@ -1,0 +1,60 @@
+import { Elysia } from 'elysia'
+import * as v from 'valibot'
+import type { Sql } from '@zap/sql/db'
+import { createZap, deleteZap, findZap, listZaps, updateZap, type Zap } from '@zap/sql/zaps'
+import { steps } from '@zap/lib/steps'
+import { notFound } from '@zap/lib/errors'
+import { authenticated, type AuthOptions } from './auth.ts'
+import { idParams } from './params.ts'
+
+const name = v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200))
+const secret = v.pipe(v.string(), v.minLength(16, 'A signing secret must be at least 16 characters'), v.maxLength(256))
+
+const createBody = v.object({ name, steps, enabled: v.optional(v.boolean()), secret: v.optional(secret) })
+const updateBody = v.object({
+  name: v.optional(name),
+  steps: v.optional(steps),
+  enabled: v.optional(v.boolean()),
+  secret: v.optional(v.nullable(secret)),
+})
+
+const secured = { security: [{ bearer: [] }], tags: ['zaps'] }
+
+export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string) => {
+  const present = (zap: Zap) => ({ ...zap, webhookUrl: `${hooksUrl}/hooks/${zap.id}` })
+  const found = (zap: Zap | null) => {
+    if (!zap) throw notFound('Zap')
+    return { zap: present(zap) }
+  }
+
+  return new Elysia({ prefix: '/api/v1/zaps' })
+    .use(authenticated(auth))
+    .post(
+      '/',
+      async ({ userId, body, set }) => {
+        set.status = 201
+        return { zap: present(await createZap(sql, userId, body)) }
+      },
+      { body: createBody, detail: { summary: 'Create a zap', ...secured } },
+    )
+    .get('/', async ({ userId }) => ({ zaps: (await listZaps(sql, userId)).map(present) }), {
+      detail: { summary: 'List your zaps', ...secured },
+    })
+    .get('/:id', async ({ userId, params }) => found(await findZap(sql, userId, params.id)), {
+      params: idParams,
+      detail: { summary: 'Show a zap', ...secured },
+    })
+    .patch('/:id', async ({ userId, params, body }) => found(await updateZap(sql, userId, params.id, body)), {
+      params: idParams,
+      body: updateBody,
+      detail: { summary: 'Change a zap; new steps make a new version', ...secured },
+    })
+    .delete(
+      '/:id',
+      async ({ userId, params, set }) => {
+        if (!(await deleteZap(sql, userId, params.id))) throw notFound('Zap')
+        set.status = 204
+      },
+      { params: idParams, detail: { summary: 'Delete a zap; its webhook stops accepting', ...secured } },
+    )
+}

@@ -1,0 +1,62 @@
+import { Elysia } from 'elysia'
+import type { Sql } from '@zap/sql/db'
+import { acceptRun, type Trigger } from '@zap/sql/runs'
+import { HttpError, notFound } from '@zap/lib/errors'
+import { errorHandler } from '@zap/lib/http'
+import { health } from '@zap/lib/health'
+import { isUuid } from '@zap/lib/ids'
+import { decodeBody, readLimitedBody } from './body.ts'
+import { verifySignature } from './signature.ts'
+
+export type HooksOptions = { sql: Sql; maxBodyBytes: number }
+
+export function createHooks({ sql, maxBodyBytes }: HooksOptions) {
+  async function receive(request: Request, zapId: string, ownerId?: string) {
+    if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
+    const bytes = await readLimitedBody(request, maxBodyBytes)
+    const headers = request.headers
+    const contentType = headers.get('content-type')
+    const url = new URL(request.url)
+    const trigger: Trigger = {
+      body: decodeBody(bytes, contentType),
+      contentType,
+      headers: Object.fromEntries(headers),
+      query: Object.fromEntries(url.searchParams),
+    }
+    const idempotencyKey = headers.get('idempotency-key') ?? headers.get('webhook-id')
+    const input = { zapId, ownerId, trigger, idempotencyKey, signatureVerified: false }
+    let result = await acceptRun(sql, input)
+    if (result.outcome === 'needs_signature') {
+      const signatureHeaders = { id: headers.get('webhook-id'), timestamp: headers.get('webhook-timestamp'), signature: headers.get('webhook-signature') }
+      const problem = verifySignature(result.secret, signatureHeaders, bytes)
+      if (problem) throw new HttpError(401, 'invalid_signature', problem)
+      result = await acceptRun(sql, { ...input, signatureVerified: true })
+    }
+    switch (result.outcome) {
+      case 'accepted':
+        return new Response(JSON.stringify({ runId: result.runId }), { status: 202, headers: jsonHeaders })
+      case 'duplicate':
+        return new Response(JSON.stringify({ runId: result.runId, duplicate: true }), { status: 200, headers: jsonHeaders })
+      case 'disabled':
+        throw new HttpError(409, 'zap_disabled', 'This zap is disabled; enable it to accept webhooks')
+      default:
+        throw notFound('Zap')
+    }
+  }
+
+  const byZap = ({ request, params }: { request: Request; params: { zapId: string } }) => receive(request, params.zapId)
+  const byOwner = ({ request, params }: { request: Request; params: { userId: string; zapId: string } }) =>
+    receive(request, params.zapId, params.userId)
+
+  return new Elysia()
+    .use(errorHandler)
+    .use(health(sql))
+    .post('/hooks/:zapId', byZap, { parse: 'none' })
+    .put('/hooks/:zapId', byZap, { parse: 'none' })
+    .patch('/hooks/:zapId', byZap, { parse: 'none' })
+    .post('/hooks/catch/:userId/:zapId', byOwner, { parse: 'none' })
+    .put('/hooks/catch/:userId/:zapId', byOwner, { parse: 'none' })
+    .patch('/hooks/catch/:userId/:zapId', byOwner, { parse: 'none' })
+}
+
+const jsonHeaders = { 'content-type': 'application/json' }

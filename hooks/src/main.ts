@@ -1,0 +1,17 @@
+import { connect } from '@zap/sql/db'
+import { createHooks } from './app.ts'
+import { readHooksEnv } from './env.ts'
+
+const env = readHooksEnv()
+const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
+const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1 })
+
+console.log(`zap hooks listening on http://localhost:${app.server?.port}`)
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    await app.stop()
+    await sql.end({ timeout: 5 })
+    process.exit(0)
+  })
+}

@@ -1,0 +1,24 @@
+import * as v from 'valibot'
+
+/** Parses the environment once; a bad variable stops the process with a message naming it. */
+export function readEnv<S extends v.GenericSchema>(schema: S, env: Record<string, string | undefined> = Bun.env): v.InferOutput<S> {
+  const result = v.safeParse(schema, env)
+  if (result.success) return result.output
+  const problems = result.issues.map((issue) => `  ${v.getDotPath(issue) ?? '?'}: ${issue.message}`)
+  console.error(`Invalid configuration:\n${problems.join('\n')}`)
+  process.exit(1)
+}
+
+export const port = (fallback: number) =>
+  v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(0), v.maxValue(65535)), String(fallback))
+
+export const positiveInteger = (fallback: number) =>
+  v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1)), String(fallback))
+
+export const flag = (fallback: boolean) =>
+  v.optional(v.pipe(v.picklist(['true', 'false', '1', '0']), v.transform((value) => value === 'true' || value === '1')), String(fallback))
+
+export const databaseUrl = v.pipe(
+  v.string('DATABASE_URL is required, for example postgres://user@localhost:5432/zap'),
+  v.regex(/^postgres(ql)?:\/\//, 'must start with postgres://'),
+)

@@ -1,0 +1,15 @@
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message)
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'invalid_input', message, details)
+export const unauthorized = (message = 'Missing or invalid token. Log in again.') => new HttpError(401, 'unauthorized', message)
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`)
+export const conflict = (code: string, message: string) => new HttpError(409, code, message)

@@ -1,0 +1,117 @@
+import type { Sql } from 'postgres'
+import { newId } from '@zap/lib/ids'
+import type { Step } from '@zap/lib/steps'
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed'
+
+export type Trigger = {
+  body: unknown
+  contentType: string | null
+  headers: Record<string, string>
+  query: Record<string, string>
+}
+
+export type Acceptance =
+  | { outcome: 'accepted' | 'duplicate'; runId: string }
+  | { outcome: 'unknown_zap' | 'disabled' }
+  | { outcome: 'needs_signature'; secret: string }
+
+/**
+ * Stores a run and its first outbox row in one statement. A zap with a secret is only stored
+ * once the caller says the signature was verified against the secret this returns.
+ */
+export async function acceptRun(
+  sql: Sql,
+  input: { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; signatureVerified: boolean },
+): Promise<Acceptance> {
+  const { trigger } = input
+  const [row] = await sql<{ enabled: boolean; secret: string | null; runId: string | null; existingRunId: string | null }[]>`
+    with zap as (
+      select id, user_id, version, enabled, secret from zaps
+      where id = ${input.zapId} and deleted_at is null and (${input.ownerId ?? null}::uuid is null or user_id = ${input.ownerId ?? null})
+    ), run as (
+      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key)
+      select ${newId()}, id, user_id, version, ${sql.json(trigger.body as never)}, ${trigger.contentType},
+        ${sql.json(trigger.headers)}, ${sql.json(trigger.query)}, ${input.idempotencyKey}
+      from zap where enabled and (secret is null or ${input.signatureVerified})
+      on conflict (zap_id, idempotency_key) do nothing
+      returning id
+    ), queued as (
+      insert into outbox (run_id, step_index) select id, 0 from run
+    )
+    select enabled, secret, (select id from run) as "runId",
+      (select r.id from runs r where r.zap_id = zap.id and r.idempotency_key = ${input.idempotencyKey}) as "existingRunId"
+    from zap`
+  if (!row) return { outcome: 'unknown_zap' }
+  if (!row.enabled) return { outcome: 'disabled' }
+  if (row.runId) return { outcome: 'accepted', runId: row.runId }
+  if (row.secret !== null && !input.signatureVerified) return { outcome: 'needs_signature', secret: row.secret }
+  const existing = row.existingRunId ?? (await findRunIdByKey(sql, input.zapId, input.idempotencyKey!))
+  return { outcome: 'duplicate', runId: existing }
+}
+
+async function findRunIdByKey(sql: Sql, zapId: string, idempotencyKey: string) {
+  const [run] = await sql<{ id: string }[]>`select id from runs where zap_id = ${zapId} and idempotency_key = ${idempotencyKey}`
+  return run!.id
+}
+
+export type RunSummary = {
+  id: string
+  zapId: string
+  version: number
+  status: RunStatus
+  createdAt: Date
+  finishedAt: Date | null
+}
+
+export async function listRuns(
+  sql: Sql,
+  userId: string,
+  filter: { zapId?: string; status?: RunStatus; limit: number; cursor?: string },
+) {
+  const runs = await sql<RunSummary[]>`
+    select id, zap_id as "zapId", version, status, created_at as "createdAt", finished_at as "finishedAt"
+    from runs
+    where user_id = ${userId}
+      ${filter.zapId ? sql`and zap_id = ${filter.zapId}` : sql``}
+      ${filter.status ? sql`and status = ${filter.status}` : sql``}
+      ${filter.cursor ? sql`and id < ${filter.cursor}` : sql``}
+    order by id desc
+    limit ${filter.limit + 1}`
+  const page = runs.slice(0, filter.limit)
+  return { runs: page, nextCursor: runs.length > filter.limit ? page.at(-1)!.id : null }
+}
+
+export type RunStepView = {
+  index: number
+  type: string
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped'
+  attempts: number
+  input: unknown
+  output: unknown
+  error: string | null
+  startedAt: Date | null
+  finishedAt: Date | null
+}
+
+export async function findRun(sql: Sql, userId: string, id: string) {
+  const [run] = await sql<(RunSummary & { trigger: Trigger; steps: Step[]; startedAt: Date | null })[]>`
+    select r.id, r.zap_id as "zapId", r.version, r.status, r.created_at as "createdAt", r.started_at as "startedAt",
+      r.finished_at as "finishedAt", v.steps,
+      json_build_object('body', r.trigger_body, 'contentType', r.trigger_content_type,
+        'headers', r.trigger_headers, 'query', r.trigger_query) as trigger
+    from runs r join zap_versions v on v.zap_id = r.zap_id and v.version = r.version
+    where r.id = ${id} and r.user_id = ${userId}`
+  if (!run) return null
+  const recorded = await sql<RunStepView[]>`
+    select index, type, status, attempts, input, output, error, started_at as "startedAt", finished_at as "finishedAt"
+    from run_steps where run_id = ${id} order by index`
+  const byIndex = new Map(recorded.map((step) => [step.index, step]))
+  const { steps, ...rest } = run
+  return {
+    ...rest,
+    steps: steps.map((step, index): RunStepView =>
+      byIndex.get(index) ?? { index, type: step.type, status: 'pending', attempts: 0, input: null, output: null, error: null, startedAt: null, finishedAt: null },
+    ),
+  }
+}

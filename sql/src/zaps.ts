@@ -1,0 +1,79 @@
+import type { Sql } from 'postgres'
+import type { Step } from '@zap/lib/steps'
+import { newId } from '@zap/lib/ids'
+
+export type Zap = {
+  id: string
+  name: string
+  enabled: boolean
+  version: number
+  steps: Step[]
+  hasSecret: boolean
+  createdAt: Date
+  updatedAt: Date
+}
+
+const zapColumns = (sql: Sql) => sql`
+  z.id, z.name, z.enabled, z.version, v.steps, z.secret is not null as "hasSecret",
+  z.created_at as "createdAt", z.updated_at as "updatedAt"`
+
+export async function createZap(sql: Sql, userId: string, input: { name: string; steps: Step[]; enabled?: boolean; secret?: string }) {
+  const id = newId()
+  await sql`
+    with zap as (
+      insert into zaps (id, user_id, name, enabled, secret)
+      values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.secret ?? null})
+      returning id
+    )
+    insert into zap_versions (zap_id, version, steps) select id, 1, ${sql.json(input.steps)} from zap`
+  return (await findZap(sql, userId, id))!
+}
+
+export async function listZaps(sql: Sql, userId: string) {
+  return sql<Zap[]>`
+    select ${zapColumns(sql)}
+    from zaps z join zap_versions v on v.zap_id = z.id and v.version = z.version
+    where z.user_id = ${userId} and z.deleted_at is null
+    order by z.id desc`
+}
+
+export async function findZap(sql: Sql, userId: string, id: string) {
+  const [zap] = await sql<Zap[]>`
+    select ${zapColumns(sql)}
+    from zaps z join zap_versions v on v.zap_id = z.id and v.version = z.version
+    where z.id = ${id} and z.user_id = ${userId} and z.deleted_at is null`
+  return zap ?? null
+}
+
+/** A new steps list makes a new version; runs keep the version they started with. */
+export async function updateZap(
+  sql: Sql,
+  userId: string,
+  id: string,
+  input: { name?: string; steps?: Step[]; enabled?: boolean; secret?: string | null },
+) {
+  const updated = await sql.begin(async (tx) => {
+    const [zap] = await tx<{ version: number }[]>`
+      select version from zaps where id = ${id} and user_id = ${userId} and deleted_at is null for update`
+    if (!zap) return false
+    const version = input.steps ? zap.version + 1 : zap.version
+    if (input.steps) await tx`insert into zap_versions (zap_id, version, steps) values (${id}, ${version}, ${tx.json(input.steps)})`
+    await tx`
+      update zaps set
+        name = coalesce(${input.name ?? null}, name),
+        enabled = coalesce(${input.enabled ?? null}, enabled),
+        secret = ${input.secret === undefined ? tx`secret` : input.secret},
+        version = ${version},
+        updated_at = now()
+      where id = ${id}`
+    return true
+  })
+  return updated ? findZap(sql, userId, id) : null
+}
+
+export async function deleteZap(sql: Sql, userId: string, id: string) {
+  const deleted = await sql`
+    update zaps set deleted_at = now(), enabled = false, updated_at = now()
+    where id = ${id} and user_id = ${userId} and deleted_at is null`
+  return deleted.count > 0
+}

@@ -1,0 +1,51 @@
+import { connect } from '@zap/sql/db'
+import { createApi } from '@zap/api/app'
+import { createHooks } from '@zap/hooks/app'
+
+export const databaseUrl = requireEnv('DATABASE_URL')
+
+/** Test apps on the database `bun run test` prepared, driven through `app.handle`. */
+export const sql = connect(databaseUrl)
+export const auth = { secret: 'test-secret-that-is-long-enough-for-hs256', ttlSeconds: 3600 }
+export const hooksUrl = 'http://hooks.test'
+export const api = createApi({ sql, auth, hooksUrl })
+export const hooks = createHooks({ sql, maxBodyBytes: 64 * 1024 })
+
+type App = { handle: (request: Request) => Response | Promise<Response> }
+type CallOptions = { token?: string; body?: unknown; headers?: Record<string, string> }
+
+export async function call(app: App, method: string, path: string, options: CallOptions = {}) {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token) headers.authorization = `Bearer ${options.token}`
+  let body: BodyInit | undefined
+  if (typeof options.body === 'string') body = options.body
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body)
+    headers['content-type'] ??= 'application/json'
+  }
+  const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }))
+  const text = await response.text()
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null }
+}
+
+export async function signUp(name = 'Ada') {
+  const email = `${name.toLowerCase()}-${crypto.randomUUID()}@example.com`
+  const response = await call(api, 'POST', '/api/v1/auth/signup', { body: { email, password: 'correct horse battery', name } })
+  if (response.status !== 201) throw new Error(`signup failed: ${JSON.stringify(response.body)}`)
+  return { email, password: 'correct horse battery', token: response.body.token as string, user: response.body.user as { id: string } }
+}
+
+export async function createZap(token: string, input: Record<string, unknown> = {}) {
+  const response = await call(api, 'POST', '/api/v1/zaps', {
+    token,
+    body: { name: 'test zap', steps: [{ type: 'log', config: { message: 'hi {{trigger.body.name}}' } }], ...input },
+  })
+  if (response.status !== 201) throw new Error(`create zap failed: ${JSON.stringify(response.body)}`)
+  return response.body.zap as { id: string; version: number; webhookUrl: string }
+}
+
+export function requireEnv(name: string) {
+  const value = Bun.env[name]
+  if (!value) throw new Error(`${name} is not set: run the tests with \`bun run test\`, which starts PostgreSQL and Kafka`)
+  return value
+}
