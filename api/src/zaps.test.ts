@@ -1,0 +1,115 @@
+import { describe, expect, test } from 'bun:test'
+import { api, call, createZap, signUp } from '@zap/testkit/http'
+
+const logStep = (message: string) => ({ type: 'log', config: { message } })
+const httpStep = { type: 'http', config: { method: 'POST', url: 'https://example.com/hook', body: { id: '{{trigger.body.id}}' } } }
+
+describe('zaps', () => {
+  test('creating a zap returns it with its webhook URL and version 1', async () => {
+    const { token } = await signUp()
+    const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'Orders', steps: [httpStep, logStep('done')] } })
+    expect(response.status).toBe(201)
+    const { zap } = response.body
+    expect(zap).toMatchObject({ name: 'Orders', enabled: true, version: 1, hasSecret: false })
+    expect(zap.steps).toEqual([{ type: 'http', config: { ...httpStep.config } }, logStep('done')])
+    expect(zap.webhookUrl).toBe(`http://hooks.test/hooks/${zap.id}`)
+    expect(zap.secret).toBeUndefined()
+  })
+
+  test('an unknown step type is 400 naming the step index', async () => {
+    const { token } = await signUp()
+    const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps: [logStep('a'), { type: 'teleport', config: {} }] } })
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toStartWith('steps.1.type')
+  })
+
+  test('an invalid step config is 400 naming the field', async () => {
+    const { token } = await signUp()
+    const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps: [{ type: 'http', config: { url: 'ftp://example.com' } }] } })
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toStartWith('steps.0.config.url')
+    expect(response.body.error.details[0].path).toBe('steps.0.config.url')
+  })
+
+  test('a zap without steps is 400 and nothing is stored', async () => {
+    const { token } = await signUp()
+    const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps: [] } })
+    expect(response.status).toBe(400)
+    expect((await call(api, 'GET', '/api/v1/zaps', { token })).body.zaps).toEqual([])
+  })
+
+  test('list and show return only the caller’s zaps', async () => {
+    const { token } = await signUp()
+    const first = await createZap(token, { name: 'one' })
+    const second = await createZap(token, { name: 'two' })
+    const list = await call(api, 'GET', '/api/v1/zaps', { token })
+    expect(list.body.zaps.map((zap: { id: string }) => zap.id)).toEqual([second.id, first.id])
+    const show = await call(api, 'GET', `/api/v1/zaps/${first.id}`, { token })
+    expect(show.body.zap).toMatchObject({ id: first.id, name: 'one', version: 1 })
+  })
+
+  test('changing the steps makes a new version; renaming does not', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const renamed = await call(api, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { name: 'renamed' } })
+    expect(renamed.body.zap).toMatchObject({ name: 'renamed', version: 1 })
+    const changed = await call(api, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { steps: [logStep('v2')] } })
+    expect(changed.body.zap).toMatchObject({ name: 'renamed', version: 2, steps: [logStep('v2')] })
+  })
+
+  test('a secret can be set and removed and is never returned', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token, { secret: 'whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMzQ=' })
+    expect(zap).toMatchObject({ hasSecret: true })
+    const cleared = await call(api, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { secret: null } })
+    expect(cleared.body.zap.hasSecret).toBe(false)
+    expect(JSON.stringify(cleared.body)).not.toContain('whsec_')
+  })
+
+  test('an invalid patch is 400 and changes nothing', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token, { name: 'keep' })
+    const response = await call(api, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { name: 'new', steps: [{ type: 'log', config: {} }] } })
+    expect(response.status).toBe(400)
+    expect((await call(api, 'GET', `/api/v1/zaps/${zap.id}`, { token })).body.zap).toMatchObject({ name: 'keep', version: 1 })
+  })
+
+  test('deleting a zap is 204, then it is gone', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    expect((await call(api, 'DELETE', `/api/v1/zaps/${zap.id}`, { token })).status).toBe(204)
+    expect((await call(api, 'GET', `/api/v1/zaps/${zap.id}`, { token })).status).toBe(404)
+    expect((await call(api, 'DELETE', `/api/v1/zaps/${zap.id}`, { token })).status).toBe(404)
+  })
+
+  test('a malformed id is 400 naming the parameter', async () => {
+    const { token } = await signUp()
+    const response = await call(api, 'GET', '/api/v1/zaps/not-an-id', { token })
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toContain('id')
+  })
+})
+
+describe('tenant isolation', () => {
+  test('another user gets 404 for every zap and run of mine', async () => {
+    const alice = await signUp('Alice')
+    const bob = await signUp('Bob')
+    const zap = await createZap(alice.token)
+    const accepted = await call((await import('@zap/testkit/http')).hooks, 'POST', `/hooks/${zap.id}`, { body: { a: 1 } })
+    expect(accepted.status).toBe(202)
+    const runId = accepted.body.runId
+    const attempts = [
+      ['GET', `/api/v1/zaps/${zap.id}`],
+      ['PATCH', `/api/v1/zaps/${zap.id}`],
+      ['DELETE', `/api/v1/zaps/${zap.id}`],
+      ['GET', `/api/v1/runs/${runId}`],
+    ] as const
+    for (const [method, path] of attempts) {
+      const response = await call(api, method, path, { token: bob.token, body: method === 'PATCH' ? { name: 'stolen' } : undefined })
+      expect(response.status).toBe(404)
+    }
+    expect((await call(api, 'GET', '/api/v1/zaps', { token: bob.token })).body.zaps).toEqual([])
+    expect((await call(api, 'GET', `/api/v1/runs?zapId=${zap.id}`, { token: bob.token })).body.runs).toEqual([])
+    expect((await call(api, 'GET', `/api/v1/zaps/${zap.id}`, { token: alice.token })).body.zap.name).toBe('test zap')
+  })
+})

@@ -1,0 +1,136 @@
+import { describe, expect, test } from 'bun:test'
+import { api, call, createZap, hooks, signUp, sql } from '@zap/testkit/http'
+
+const countRuns = async (zapId: string) => Number((await sql`select count(*) from runs where zap_id = ${zapId}`)[0]!.count)
+const countOutbox = async (zapId: string) =>
+  Number((await sql`select count(*) from outbox o join runs r on r.id = o.run_id where r.zap_id = ${zapId}`)[0]!.count)
+
+async function storedTrigger(runId: string) {
+  const [run] = await sql`select trigger_body, trigger_content_type, trigger_query from runs where id = ${runId}`
+  return run!
+}
+
+describe('webhook ingestion', () => {
+  test('a JSON webhook is 202 with the run id, stored with its outbox row', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: { order: 42 } })
+    expect(response.status).toBe(202)
+    expect(response.body.runId).toBeString()
+    expect(await storedTrigger(response.body.runId)).toMatchObject({ trigger_body: { order: 42 }, trigger_content_type: 'application/json' })
+    const [outbox] = await sql`select step_index, attempt from outbox where run_id = ${response.body.runId}`
+    expect(outbox).toMatchObject({ step_index: 0, attempt: 1 })
+  })
+
+  test('PUT and PATCH are accepted too', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    expect((await call(hooks, 'PUT', `/hooks/${zap.id}`, { body: { a: 1 } })).status).toBe(202)
+    expect((await call(hooks, 'PATCH', `/hooks/${zap.id}`, { body: { a: 1 } })).status).toBe(202)
+    expect(await countRuns(zap.id)).toBe(2)
+  })
+
+  test('form-encoded bodies become objects and plain text stays text', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const form = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: 'name=Ada&lang=en', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    expect((await storedTrigger(form.body.runId)).trigger_body).toEqual({ name: 'Ada', lang: 'en' })
+    const text = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: 'hello there', headers: { 'content-type': 'text/plain' } })
+    expect((await storedTrigger(text.body.runId)).trigger_body).toBe('hello there')
+  })
+
+  test('the catch URL with the owner id is an alias; another owner is 404', async () => {
+    const { token, user } = await signUp()
+    const other = await signUp('Other')
+    const zap = await createZap(token)
+    expect((await call(hooks, 'POST', `/hooks/catch/${user.id}/${zap.id}`, { body: { a: 1 } })).status).toBe(202)
+    expect((await call(hooks, 'POST', `/hooks/catch/${other.user.id}/${zap.id}`, { body: { a: 1 } })).status).toBe(404)
+    expect(await countRuns(zap.id)).toBe(1)
+  })
+
+  test('an unknown zap is 404 and a deleted one stops accepting', async () => {
+    const { token } = await signUp()
+    expect((await call(hooks, 'POST', `/hooks/${Bun.randomUUIDv7()}`, { body: {} })).status).toBe(404)
+    expect((await call(hooks, 'POST', '/hooks/not-a-uuid', { body: {} })).status).toBe(404)
+    const zap = await createZap(token)
+    await call(api, 'DELETE', `/api/v1/zaps/${zap.id}`, { token })
+    const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: {} })
+    expect(response.status).toBe(404)
+    expect(response.body.error.code).toBe('not_found')
+    expect(await countRuns(zap.id)).toBe(0)
+  })
+
+  test('a disabled zap is 409 zap_disabled and stores nothing', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token, { enabled: false })
+    const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: {} })
+    expect(response.status).toBe(409)
+    expect(response.body.error.code).toBe('zap_disabled')
+    expect(await countRuns(zap.id)).toBe(0)
+  })
+
+  test('a body over the limit is 413 even without a Content-Length, and stores nothing', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const big = new Uint8Array(64 * 1024 + 1).fill(97)
+    const stream = new ReadableStream({
+      start(controller) {
+        for (let offset = 0; offset < big.length; offset += 8192) controller.enqueue(big.subarray(offset, offset + 8192))
+        controller.close()
+      },
+    })
+    const request = new Request(`http://localhost/hooks/${zap.id}`, { method: 'POST', body: stream, headers: { 'content-type': 'text/plain' } })
+    const response = await hooks.handle(request)
+    expect(response.status).toBe(413)
+    expect((await call(hooks, 'POST', `/hooks/${zap.id}`, { body: 'x'.repeat(64 * 1024), headers: { 'content-type': 'text/plain' } })).status).toBe(202)
+    expect(await countRuns(zap.id)).toBe(1)
+  })
+
+  test('malformed JSON is 400 and stores nothing', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: '{"a":', headers: { 'content-type': 'application/json' } })
+    expect(response.status).toBe(400)
+    expect(response.body.error.code).toBe('invalid_json')
+    expect(await countRuns(zap.id)).toBe(0)
+  })
+})
+
+describe('idempotency keys', () => {
+  test('a repeat with the same key is 200 with the first run id and stores nothing new', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const headers = { 'idempotency-key': 'order-1' }
+    const first = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: { a: 1 }, headers })
+    const second = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: { a: 2 }, headers })
+    expect(first.status).toBe(202)
+    expect(second.status).toBe(200)
+    expect(second.body.runId).toBe(first.body.runId)
+    expect(await countRuns(zap.id)).toBe(1)
+    expect(await countOutbox(zap.id)).toBe(1)
+  })
+
+  test('webhook-id counts as the key, scoped to the zap', async () => {
+    const { token } = await signUp()
+    const one = await createZap(token)
+    const two = await createZap(token)
+    const headers = { 'webhook-id': 'msg_1' }
+    expect((await call(hooks, 'POST', `/hooks/${one.id}`, { body: {}, headers })).status).toBe(202)
+    expect((await call(hooks, 'POST', `/hooks/${one.id}`, { body: {}, headers })).status).toBe(200)
+    expect((await call(hooks, 'POST', `/hooks/${two.id}`, { body: {}, headers })).status).toBe(202)
+  })
+
+  test('concurrent requests with one key produce exactly one run', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => call(hooks, 'POST', `/hooks/${zap.id}`, { body: { a: 1 }, headers: { 'idempotency-key': 'race' } })),
+    )
+    const statuses = responses.map((response) => response.status).sort()
+    expect(statuses.filter((status) => status === 202)).toHaveLength(1)
+    expect(statuses.filter((status) => status === 200)).toHaveLength(19)
+    expect(new Set(responses.map((response) => response.body.runId)).size).toBe(1)
+    expect(await countRuns(zap.id)).toBe(1)
+    expect(await countOutbox(zap.id)).toBe(1)
+  })
+})

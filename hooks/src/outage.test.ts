@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { connect } from '@zap/sql/db'
+import { migrate } from '@zap/sql/migrate'
+import { createUser } from '@zap/sql/users'
+import { createZap } from '@zap/sql/zaps'
+import { startPostgres, type RunningPostgres } from '@zap/testkit/postgres'
+import { startService, type RunningService } from '@zap/testkit/services'
+
+let postgres: RunningPostgres
+let service: RunningService
+let zapId: string
+
+beforeAll(async () => {
+  postgres = await startPostgres()
+  const sql = connect(postgres.url, { max: 1 })
+  await migrate(sql)
+  const user = await createUser(sql, { email: 'outage@example.com', name: 'Outage', passwordHash: 'x' })
+  zapId = (await createZap(sql, user!.id, { name: 'outage', steps: [{ type: 'log', config: { message: 'hi' } }] })).id
+  await sql.end()
+  service = await startService('hooks', { DATABASE_URL: postgres.url })
+})
+
+afterAll(async () => {
+  await service?.stop()
+  await postgres?.stop()
+})
+
+const post = () => fetch(`${service.url}/hooks/${zapId}`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } })
+
+test('with PostgreSQL stopped hooks answers 503, never 2xx, and recovers without a restart', async () => {
+  expect((await post()).status).toBe(202)
+  await postgres.pause()
+  const down = await post()
+  expect(down.status).toBe(503)
+  expect((await down.json()).error.code).toBe('database_unavailable')
+  expect((await fetch(`${service.url}/readyz`)).status).toBe(503)
+  expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
+  await postgres.resume()
+  let status = 0
+  for (let attempt = 0; attempt < 50 && status !== 202; attempt++) {
+    status = (await post()).status
+    if (status !== 202) await Bun.sleep(200)
+  }
+  expect(status).toBe(202)
+  const sql = connect(postgres.url, { max: 1 })
+  expect(Number((await sql`select count(*) from runs`)[0]!.count)).toBe(2)
+  await sql.end()
+})

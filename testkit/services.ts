@@ -1,0 +1,64 @@
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+import { freePort } from './ports.ts'
+import { requireEnv } from './http.ts'
+
+const root = join(import.meta.dir, '..')
+
+export type Service = 'api' | 'hooks' | 'processor' | 'worker'
+
+export type RunningService = {
+  process: Subprocess
+  port?: number
+  url?: string
+  output: () => string
+  stop: (signal?: NodeJS.Signals) => Promise<number>
+}
+
+const testEnv = () => ({
+  DATABASE_URL: requireEnv('DATABASE_URL'),
+  KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  ALLOW_PRIVATE_TARGETS: 'true',
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
+  DATABASE_POOL_SIZE: '5',
+})
+
+/** Starts one service as its own process, the way `bun run start:<name>` does, and waits until it is up. */
+export async function startService(name: Service, env: Record<string, string> = {}): Promise<RunningService> {
+  const portVariable = name === 'api' ? 'API_PORT' : name === 'hooks' ? 'HOOKS_PORT' : undefined
+  const port = portVariable ? Number(env[portVariable] ?? (await freePort())) : undefined
+  const fullEnv = { ...Bun.env, ...testEnv(), ...env, ...(portVariable ? { [portVariable]: String(port) } : {}) }
+  const child = Bun.spawn(['bun', join(root, name, 'src', 'main.ts')], { env: fullEnv, stdout: 'pipe', stderr: 'pipe' })
+  let output = ''
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) output += new TextDecoder().decode(chunk)
+  }
+  void collect(child.stdout)
+  void collect(child.stderr)
+  const service: RunningService = {
+    process: child,
+    port,
+    url: port ? `http://127.0.0.1:${port}` : undefined,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      child.kill(signal)
+      return child.exited
+    },
+  }
+  await waitUntil(async () => {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`)
+    if (service.url) return (await fetch(`${service.url}/healthz`).catch(() => null))?.ok === true
+    return output.includes('ready')
+  }, `${name} to start`)
+  return service
+}
+
+export async function waitUntil(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await Bun.sleep(50)
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
+}
