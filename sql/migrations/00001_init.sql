@@ -53,7 +53,7 @@ create table run_steps (
   run_id uuid not null references runs (id) on delete cascade,
   index integer not null,
   type text not null,
-  status text not null check (status in ('running', 'succeeded', 'failed', 'skipped')),
+  status text not null check (status in ('retrying', 'succeeded', 'failed', 'skipped')),
   attempts integer not null default 0,
   input jsonb,
   output jsonb,

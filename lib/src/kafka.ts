@@ -1,0 +1,35 @@
+import { Kafka, logLevel, type Producer } from 'kafkajs'
+import type { StepMessage, Transport } from './messages.ts'
+
+export function createKafka(brokers: string, clientId: string) {
+  return new Kafka({
+    clientId,
+    brokers: brokers.split(',').map((broker) => broker.trim()),
+    logLevel: logLevel.ERROR,
+    retry: { initialRetryTime: 200, retries: 8 },
+  })
+}
+
+/** Creates the topic when it is missing; an existing topic is left as it is. */
+export async function ensureTopic(kafka: Kafka, topic: string, partitions: number) {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const existing = await admin.listTopics()
+    if (!existing.includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export function kafkaTransport(producer: Producer, topic: string): Transport {
+  return {
+    async publish(messages: StepMessage[]) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })),
+      })
+    },
+  }
+}

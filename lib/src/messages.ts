@@ -1,0 +1,15 @@
+import * as v from 'valibot'
+
+/** What the outbox hands to workers: run this step of this run, as this attempt. */
+export const stepMessage = v.object({
+  runId: v.pipe(v.string(), v.uuid()),
+  stepIndex: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
+})
+
+export type StepMessage = v.InferOutput<typeof stepMessage>
+
+/** How the processor hands step messages to workers: Kafka in the real stack. */
+export type Transport = {
+  publish(messages: StepMessage[]): Promise<void>
+}

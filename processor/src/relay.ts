@@ -1,0 +1,60 @@
+import type { Sql } from '@zap/sql/db'
+import { msUntilNextDue, relayOutboxBatch } from '@zap/sql/outbox'
+import type { Transport } from '@zap/lib/messages'
+
+export type RelayOptions = { sql: Sql; transport: Transport; batchSize: number; pollMs: number; log?: (line: string) => void }
+
+/**
+ * Drains the outbox into the transport until stopped: woken by NOTIFY when rows arrive, by a timer
+ * when a delayed row falls due, and by a polling fallback in case a notification is missed.
+ */
+export function startRelay({ sql, transport, batchSize, pollMs, log = console.error }: RelayOptions) {
+  let running = true
+  let wake = () => {}
+  let pending = true
+  const notified = () => {
+    pending = true
+    wake()
+  }
+  const listening = sql.listen('zap_outbox', notified, notified)
+
+  async function drain() {
+    while ((await relayOutboxBatch(sql, batchSize, (messages) => transport.publish(messages))) === batchSize && running) {}
+  }
+
+  async function loop() {
+    await listening
+    let failures = 0
+    while (running) {
+      pending = false
+      let sleepMs = pollMs
+      try {
+        await drain()
+        const nextDue = await msUntilNextDue(sql)
+        if (nextDue !== null) sleepMs = Math.min(pollMs, Math.max(nextDue, 5))
+        failures = 0
+      } catch (error) {
+        failures++
+        sleepMs = Math.min(pollMs, 100 * 2 ** failures)
+        log(`outbox relay: ${error instanceof Error ? error.message : error}; retrying in ${sleepMs} ms`)
+      }
+      if (!pending && running) await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, sleepMs)
+        wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+  }
+
+  const done = loop()
+  return {
+    async stop() {
+      running = false
+      wake()
+      await done
+      await (await listening).unlisten()
+    },
+  }
+}

@@ -1,0 +1,28 @@
+import type { Sql } from 'postgres'
+import type { StepMessage } from '@zap/lib/messages'
+
+/**
+ * Claims due outbox rows (other relays skip them), hands them to `publish`, and deletes them only
+ * once `publish` resolved; if it throws, the rows stay for the next pass. Returns how many it relayed.
+ */
+export async function relayOutboxBatch(sql: Sql, batchSize: number, publish: (messages: StepMessage[]) => Promise<void>) {
+  return sql.begin(async (tx) => {
+    const rows = await tx<(StepMessage & { id: string })[]>`
+      select id, run_id as "runId", step_index as "stepIndex", attempt
+      from outbox where available_at <= now()
+      order by available_at, id
+      limit ${batchSize}
+      for update skip locked`
+    if (rows.length === 0) return 0
+    await publish(rows.map(({ runId, stepIndex, attempt }) => ({ runId, stepIndex, attempt })))
+    await tx`delete from outbox where id in ${tx(rows.map((row) => row.id))}`
+    return rows.length
+  })
+}
+
+/** Milliseconds until the next delayed row is due, or null when none waits. */
+export async function msUntilNextDue(sql: Sql) {
+  const [row] = await sql<{ ms: number | null }[]>`
+    select greatest(0, extract(epoch from min(available_at) - now()) * 1000)::float8 as ms from outbox`
+  return row?.ms ?? null
+}

@@ -1,0 +1,29 @@
+import * as v from 'valibot'
+import { databaseUrl, flag, positiveInteger, readEnv } from '@zap/lib/env'
+
+export const workerEnv = v.pipe(
+  v.object({
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: v.pipe(v.string('KAFKA_BROKERS is required, for example localhost:9092'), v.minLength(1)),
+    KAFKA_TOPIC: v.optional(v.string(), 'zap-events'),
+    KAFKA_PARTITIONS: positiveInteger(6),
+    KAFKA_GROUP: v.optional(v.string(), 'zap-workers'),
+    KAFKA_SESSION_TIMEOUT_MS: positiveInteger(30_000),
+    WORKER_CONCURRENCY: positiveInteger(64),
+    STEP_MAX_ATTEMPTS: positiveInteger(5),
+    STEP_TIMEOUT_MS: positiveInteger(10_000),
+    RETRY_BASE_MS: positiveInteger(1_000),
+    RETRY_MAX_MS: positiveInteger(15 * 60_000),
+    HTTP_RESPONSE_MAX_BYTES: positiveInteger(256 * 1024),
+    ALLOW_PRIVATE_TARGETS: flag(false),
+    DATABASE_POOL_SIZE: positiveInteger(10),
+  }),
+  v.check(
+    (env) => env.STEP_TIMEOUT_MS < env.KAFKA_SESSION_TIMEOUT_MS / 2,
+    'STEP_TIMEOUT_MS must be under half of KAFKA_SESSION_TIMEOUT_MS, so a slow target never causes a rebalance',
+  ),
+)
+
+export type WorkerEnv = v.InferOutput<typeof workerEnv>
+
+export const readWorkerEnv = () => readEnv(workerEnv)

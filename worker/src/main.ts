@@ -1,0 +1,37 @@
+import { connect } from '@zap/sql/db'
+import { createKafka, ensureTopic } from '@zap/lib/kafka'
+import { consumeSteps } from './consumer.ts'
+import { readWorkerEnv } from './env.ts'
+
+const env = readWorkerEnv()
+const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
+const kafka = createKafka(env.KAFKA_BROKERS, 'zap-worker')
+await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
+const consumer = kafka.consumer({ groupId: env.KAFKA_GROUP, sessionTimeout: env.KAFKA_SESSION_TIMEOUT_MS, heartbeatInterval: 3_000 })
+await consumer.connect()
+consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+  console.log(`zap worker ready: joined ${payload.groupId} with ${Object.values(payload.memberAssignment).flat().length} partitions`)
+})
+
+const consuming = await consumeSteps({
+  sql,
+  consumer,
+  topic: env.KAFKA_TOPIC,
+  concurrency: env.WORKER_CONCURRENCY,
+  execute: {
+    maxAttempts: env.STEP_MAX_ATTEMPTS,
+    retryBaseMs: env.RETRY_BASE_MS,
+    retryMaxMs: env.RETRY_MAX_MS,
+    stepTimeoutMs: env.STEP_TIMEOUT_MS,
+    maxResponseBytes: env.HTTP_RESPONSE_MAX_BYTES,
+    allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS,
+  },
+})
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    await consuming.stop()
+    await sql.end({ timeout: 5 })
+    process.exit(0)
+  })
+}
