@@ -18,12 +18,12 @@ beforeAll(async () => {
   zapId = (await createZap(sql, user!.id, { name: 'outage', steps: [{ type: 'log', config: { message: 'hi' } }] })).id
   await sql.end()
   service = await startService('hooks', { DATABASE_URL: postgres.url })
-})
+}, 60_000)
 
 afterAll(async () => {
   await service?.stop()
   await postgres?.stop()
-})
+}, 30_000)
 
 const post = () => fetch(`${service.url}/hooks/${zapId}`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } })
 

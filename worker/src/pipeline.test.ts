@@ -10,12 +10,12 @@ let token: string
 beforeAll(async () => {
   pipeline = await startPipeline()
   token = (await signUp()).token
-})
+}, 60_000)
 
 afterAll(async () => {
   await pipeline?.stop()
   target.stop()
-})
+}, 30_000)
 
 const http = (path: string, extra: Record<string, unknown> = {}) => ({ type: 'http', config: { method: 'POST', url: `${target.url}${path}`, ...extra } })
 
