@@ -1,0 +1,45 @@
+import type { Command } from 'commander'
+import { readLogin } from './config.ts'
+import { defaultApiUrl, env } from './env.ts'
+import { notLoggedIn } from './errors.ts'
+import { send, type Service } from './http.ts'
+
+const zapApi: Service = { name: 'the zap API', fix: 'Is it running? Point ZAP_API_URL or --api at it.' }
+
+export type Api = ReturnType<typeof connectApi>
+
+/** A client for the logged-in user: ZAP_TOKEN, else the saved login for the API in use. */
+export function apiFor(command: Command) {
+  const apiUrl = resolveApiUrl(command)
+  return connectApi({ api: apiUrl, token: findToken(apiUrl) })
+}
+
+/** `--api`, then ZAP_API_URL, then the server of the saved login, then localhost. */
+export function resolveApiUrl(command: Command) {
+  const flag: string | undefined = command.optsWithGlobals().api
+  return (flag ?? env.apiUrl ?? readLogin()?.apiUrl ?? defaultApiUrl).replace(/\/+$/, '')
+}
+
+export function connectApi({ api: apiUrl, token }: { api: string; token?: string }) {
+  const request = async <T>(method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = {}
+    if (token) headers.authorization = `Bearer ${token}`
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }
+    return (await send<T>(`${apiUrl}/api/v1${path}`, init, zapApi)).body
+  }
+  return {
+    apiUrl,
+    get: <T>(path: string) => request<T>('GET', path),
+    post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, body),
+    patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
+    delete: (path: string) => request<null>('DELETE', path),
+  }
+}
+
+function findToken(apiUrl: string) {
+  if (env.token) return env.token
+  const login = readLogin()
+  if (login && login.apiUrl === apiUrl) return login.token
+  throw notLoggedIn()
+}

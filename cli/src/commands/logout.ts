@@ -1,0 +1,14 @@
+import { Command } from 'commander'
+import { configPath, forgetLogin } from '../config.ts'
+import { tokenOverrideNote } from '../credentials.ts'
+import { reportErrors } from '../errors.ts'
+
+export const logoutCommand = () =>
+  new Command('logout')
+    .description(`Forget the saved login (deletes ${configPath})`)
+    .addHelpText('after', '\nExample:\n  $ zap logout')
+    .action(
+      reportErrors(async () => {
+        console.log(forgetLogin() ? `Logged out.${tokenOverrideNote()}` : `Not logged in; nothing to do.${tokenOverrideNote()}`)
+      }),
+    )

@@ -1,0 +1,25 @@
+import { Command } from 'commander'
+import { connectApi, resolveApiUrl } from '../api.ts'
+import { reportErrors } from '../errors.ts'
+import { printJson, printTable, withSpinner } from '../output.ts'
+import type { CatalogStep } from '../types.ts'
+
+export const stepsCommand = () =>
+  new Command('steps')
+    .description('List the step types a zap can use, with their config fields (required ones marked *)')
+    .option('--json', 'print the catalog, with each config as JSON schema')
+    .addHelpText('after', '\nExamples:\n  $ zap steps\n  $ zap steps --json | jq ".[] | select(.type == \\"http\\").config"')
+    .action(
+      reportErrors(async (flags: { json?: boolean }, command: Command) => {
+        const api = connectApi({ api: resolveApiUrl(command) })
+        const { steps } = await withSpinner('Loading step types', api.get<{ steps: CatalogStep[] }>('/catalog'))
+        if (flags.json) return printJson(steps)
+        printTable(['TYPE', 'CONFIG', 'DESCRIPTION'], steps.map((step) => [step.type, configFields(step), step.description]))
+      }),
+    )
+
+function configFields({ config }: CatalogStep) {
+  return Object.keys(config.properties ?? {})
+    .map((key) => (config.required?.includes(key) ? `${key}*` : key))
+    .join(', ')
+}

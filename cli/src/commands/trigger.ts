@@ -1,0 +1,49 @@
+import { Command } from 'commander'
+import { apiFor } from '../api.ts'
+import { reportErrors } from '../errors.ts'
+import { send } from '../http.ts'
+import { checkId } from '../ids.ts'
+import { printJson, withSpinner } from '../output.ts'
+import { waitForRun } from '../run-follow.ts'
+import { buildHeaders, readTriggerBody, type BodyFlags } from '../trigger-body.ts'
+import { collect } from '../zap-input.ts'
+import type { Zap } from '../types.ts'
+
+type Flags = BodyFlags & { header?: string[]; wait?: boolean; json?: boolean }
+
+const hooks = { name: 'the webhook receiver', fix: 'Is the hooks service running? The API gives out webhook URLs based on its PUBLIC_HOOKS_URL.' }
+
+export const triggerCommand = () =>
+  new Command('trigger')
+    .description("Send a request to a zap's webhook, as an outside service would")
+    .argument('<zapId>', 'the zap id, from zap zaps list')
+    .argument('[-]', 'read the body from standard input')
+    .option('-d, --data <body>', 'the body, JSON or text, e.g. --data \'{"name":"Ada"}\'')
+    .option('-f, --file <path>', 'send a file as the body, e.g. --file event.json')
+    .option('-H, --header <name:value>', 'add a header (repeatable), e.g. --header "Idempotency-Key: order-42"', collect)
+    .option('-w, --wait', 'follow the run until it ends, showing each step as it completes; exits 1 if the run fails')
+    .option('--json', 'print {runId, duplicate?} as JSON, or with --wait the finished run')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ zap trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --data '{"name":"Ada"}' --wait
+  $ zap trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --file event.json --header "Idempotency-Key: evt_1"
+  $ curl -s https://example.com/event | zap trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 -`,
+    )
+    .action(
+      reportErrors(async (zapId: string, source: string | undefined, flags: Flags, command: Command) => {
+        const api = apiFor(command)
+        const body = await readTriggerBody(flags, source)
+        const headers = buildHeaders(flags.header ?? [], body)
+        const { zap } = await api.get<{ zap: Zap }>(`/zaps/${checkId(zapId, 'zap')}`)
+        const sent = send<{ runId: string; duplicate?: boolean }>(zap.webhookUrl, { method: 'POST', headers, body }, hooks)
+        const { body: accepted } = await withSpinner('Sending the webhook', sent)
+        if (!flags.wait) {
+          if (flags.json) return printJson(accepted)
+          return console.log(accepted.duplicate ? `Already received (same idempotency key): run ${accepted.runId}` : `Run ${accepted.runId} queued.`)
+        }
+        if (!flags.json) console.log(`Run ${accepted.runId}${accepted.duplicate ? ' (already received)' : ''}: following...`)
+        await waitForRun(api, accepted.runId, flags.json ?? false)
+      }),
+    )

@@ -1,0 +1,56 @@
+import { Command } from 'commander'
+import { outro } from '@clack/prompts'
+import { apiFor, type Api } from '../api.ts'
+import { CliError, reportErrors } from '../errors.ts'
+import { printJson, withSpinner } from '../output.ts'
+import { collect, parseStepFlag, readZapFile } from '../zap-input.ts'
+import { askZap } from '../zap-prompts.ts'
+import type { Zap, ZapInput } from '../types.ts'
+
+type Flags = { name?: string; step?: string[]; file?: string; disabled?: boolean; secret?: string; json?: boolean }
+
+export const zapsCreateCommand = () =>
+  new Command('create')
+    .description('Create a zap; in a terminal without flags, asks for it step by step')
+    .option('--name <name>', 'the zap\'s name, e.g. --name "New signups"')
+    .option('--step <type:json>', 'add a step, in order (repeatable), e.g. --step \'log:{"message":"hi {{trigger.body.name}}"}\'', collect)
+    .option('-f, --file <path>', 'read the zap from a JSON file the API takes, e.g. --file zap.json')
+    .option('--disabled', 'create it disabled, so it refuses webhooks until enabled')
+    .option('--secret <secret>', 'require signed webhooks (at least 16 characters), e.g. --secret "$(openssl rand -hex 24)"')
+    .option('--json', 'print the created zap as JSON')
+    .addHelpText(
+      'after',
+      `
+Step types and their config fields: zap steps
+Examples:
+  $ zap zaps create
+  $ zap zaps create --name Greeter --step 'log:{"message":"hi {{trigger.body.name}}"}'
+  $ zap zaps create --name Forward --step 'http:{"url":"https://example.com/in","method":"POST"}'
+  $ zap zaps create --file zap.json     # {"name": "...", "steps": [{"type": "log", "config": {"message": "hi"}}]}`,
+    )
+    .action(
+      reportErrors(async (flags: Flags, command: Command) => {
+        const api = apiFor(command)
+        const fromFlags = Boolean(flags.file || flags.name || flags.step)
+        const input = fromFlags ? await zapFromFlags(flags) : await askNewZap(api)
+        const { zap } = await withSpinner('Creating the zap', api.post<{ zap: Zap }>('/zaps', input))
+        if (flags.json) return printJson(zap)
+        const summary = `Created zap "${zap.name}" (${zap.id}).\nWebhook URL: ${zap.webhookUrl}\nTry it: zap trigger ${zap.id} --data '{"name":"Ada"}' --wait`
+        if (fromFlags) console.log(summary)
+        else outro(summary)
+      }),
+    )
+
+async function zapFromFlags(flags: Flags): Promise<ZapInput> {
+  const file = flags.file ? await readZapFile(flags.file) : {}
+  const name = flags.name ?? file.name
+  const steps = flags.step ? flags.step.map(parseStepFlag) : file.steps
+  if (!name) throw new CliError('The zap needs a name: pass --name "..." or put "name" in the file.')
+  if (!steps?.length) throw new CliError(`The zap needs at least one step: pass --step 'log:{"message":"hi"}' or put "steps" in the file. Step types: zap steps`)
+  return { name, steps, enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret }
+}
+
+async function askNewZap(api: Api): Promise<ZapInput> {
+  const { name, steps } = await askZap(api, 'pass --name and --step, or --file zap.json.')
+  return { name, steps: steps! }
+}

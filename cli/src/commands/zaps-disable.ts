@@ -1,0 +1,3 @@
+import { zapStateCommand } from '../zap-state.ts'
+
+export const zapsDisableCommand = () => zapStateCommand(false)

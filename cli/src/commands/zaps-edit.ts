@@ -1,0 +1,55 @@
+import { Command } from 'commander'
+import { apiFor } from '../api.ts'
+import { CliError, reportErrors } from '../errors.ts'
+import { checkId } from '../ids.ts'
+import { printJson, withSpinner } from '../output.ts'
+import { collect, parseStepFlag, readZapFile } from '../zap-input.ts'
+import { askZap } from '../zap-prompts.ts'
+import type { Zap } from '../types.ts'
+
+type Flags = { name?: string; step?: string[]; file?: string; secret?: string | false; json?: boolean }
+
+export const zapsEditCommand = () =>
+  new Command('edit')
+    .description('Change a zap; new steps make a new version (runs in flight keep theirs). Asks in a terminal without flags')
+    .argument('<zapId>', 'the zap id, from zap zaps list')
+    .option('--name <name>', 'rename it, e.g. --name "Signups to Slack"')
+    .option('--step <type:json>', 'replace the steps with these, in order (repeatable), e.g. --step \'log:{"message":"hi"}\'', collect)
+    .option('-f, --file <path>', 'apply the fields in a JSON file (name, steps, enabled, secret), e.g. --file zap.json')
+    .option('--secret <secret>', 'require signed webhooks with this secret (at least 16 characters)')
+    .option('--no-secret', 'stop requiring signed webhooks')
+    .option('--json', 'print the changed zap as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ zap zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11
+  $ zap zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --name Renamed
+  $ zap zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --step 'http:{"url":"https://example.com/in"}'
+  $ zap zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --file zap.json`,
+    )
+    .action(
+      reportErrors(async (zapId: string, flags: Flags, command: Command) => {
+        const path = `/zaps/${checkId(zapId, 'zap')}`
+        const api = apiFor(command)
+        const fromFlags = flags.name !== undefined || flags.step || flags.file || flags.secret !== undefined
+        const changes = fromFlags
+          ? await changesFromFlags(flags)
+          : await askZap(api, 'pass --name, --step or --file to say what to change.', (await api.get<{ zap: Zap }>(path)).zap)
+        const { zap } = await withSpinner('Saving the zap', api.patch<{ zap: Zap }>(path, changes))
+        if (flags.json) return printJson(zap)
+        console.log(`Saved zap "${zap.name}" (${zap.id}), now v${zap.version}.`)
+      }),
+    )
+
+async function changesFromFlags(flags: Flags) {
+  const file = flags.file ? await readZapFile(flags.file) : {}
+  const changes = {
+    ...file,
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(flags.step ? { steps: flags.step.map(parseStepFlag) } : {}),
+    ...(flags.secret !== undefined ? { secret: flags.secret === false ? null : flags.secret } : {}),
+  }
+  if (Object.keys(changes).length === 0) throw new CliError(`${flags.file} changes nothing: give it "name", "steps", "enabled" or "secret".`)
+  return changes
+}

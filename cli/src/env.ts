@@ -1,0 +1,31 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import * as v from 'valibot'
+
+const cliEnv = v.object({
+  ZAP_API_URL: v.optional(v.pipe(v.string(), v.url('ZAP_API_URL must be a URL such as http://localhost:3001'))),
+  ZAP_TOKEN: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'ZAP_TOKEN is set but empty'))),
+  XDG_CONFIG_HOME: v.optional(v.string()),
+  NO_COLOR: v.optional(v.string()),
+})
+
+/** The one place the CLI reads its environment. */
+export function readCliEnv(env: Record<string, string | undefined> = Bun.env) {
+  const result = v.safeParse(cliEnv, env)
+  if (!result.success) {
+    console.error(`Invalid environment: ${result.issues[0].message}. Fix or unset it.`)
+    process.exit(1)
+  }
+  const { ZAP_API_URL, ZAP_TOKEN, XDG_CONFIG_HOME, NO_COLOR } = result.output
+  return {
+    apiUrl: ZAP_API_URL,
+    token: ZAP_TOKEN,
+    configDir: join(XDG_CONFIG_HOME || join(homedir(), '.config'), 'zap'),
+    color: !NO_COLOR && process.stdout.isTTY === true,
+    terminal: process.stdout.isTTY === true,
+    interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+  }
+}
+
+export const env = readCliEnv()
+export const defaultApiUrl = 'http://localhost:3001'

@@ -1,0 +1,28 @@
+/** An error the user can act on: one line saying what went wrong and what to do. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message)
+  }
+}
+
+export const notLoggedIn = () => new CliError('Not logged in. Run: zap login')
+export const sessionExpired = () => new CliError('Your login is invalid or has expired. Run: zap login')
+export const interrupted = () => new CliError('Cancelled.', 130)
+export const choseCancel = () => new CliError('Cancelled.', 0)
+
+/** Runs a command action; any error becomes one line on stderr and the exit code. */
+export function reportErrors<Args extends unknown[]>(action: (...args: Args) => Promise<void>) {
+  return async (...args: Args) => {
+    try {
+      await action(...args)
+    } catch (error) {
+      const exitCode = error instanceof CliError ? error.exitCode : 1
+      const message = error instanceof Error ? error.message : String(error)
+      console.error(exitCode === 1 ? `Error: ${message}` : message)
+      process.exit(exitCode)
+    }
+  }
+}

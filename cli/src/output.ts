@@ -1,0 +1,65 @@
+import { spinner } from '@clack/prompts'
+import { env } from './env.ts'
+
+const codes = { bold: 1, dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 } as const
+
+export const paint = Object.fromEntries(
+  Object.entries(codes).map(([name, code]) => [name, (text: string) => (env.color ? `\x1b[${code}m${text}\x1b[0m` : text)]),
+) as Record<keyof typeof codes, (text: string) => string>
+
+const statusColors: Record<string, (text: string) => string> = {
+  succeeded: paint.green,
+  failed: paint.red,
+  running: paint.yellow,
+  queued: paint.dim,
+  pending: paint.dim,
+  skipped: paint.dim,
+  enabled: paint.green,
+  disabled: paint.dim,
+}
+
+export const paintStatus = (status: string) => (statusColors[status] ?? String)(status)
+
+export function printJson(value: unknown) {
+  console.log(JSON.stringify(value, null, 2))
+}
+
+/** Prints aligned columns; the header is bold on a terminal. */
+export function printTable(headers: string[], rows: string[][]) {
+  const widths = headers.map((header, column) => Math.max(Bun.stringWidth(header), ...rows.map((row) => Bun.stringWidth(row[column] ?? ''))))
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat(widths[column]! - Bun.stringWidth(cell)))).join('  ')
+  console.log(paint.bold(line(headers)))
+  for (const row of rows) console.log(line(row))
+}
+
+export function printFields(fields: [string, string][]) {
+  const width = Math.max(...fields.map(([label]) => label.length))
+  for (const [label, value] of fields) console.log(`${paint.dim(`${label}:`.padEnd(width + 1))} ${value}`)
+}
+
+export function ago(iso: string, now = Date.now()) {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
+  if (seconds < 60) return `${seconds}s ago`
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ago`
+  return `${Math.floor(seconds / 86_400)}d ago`
+}
+
+export function duration(from: string | null, to: string | null) {
+  if (!from || !to) return '-'
+  const ms = Date.parse(to) - Date.parse(from)
+  return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`
+}
+
+/** Shows a spinner while the work runs, only when stdout is a terminal. */
+export async function withSpinner<T>(message: string, work: Promise<T>): Promise<T> {
+  if (!env.terminal) return work
+  const spin = spinner()
+  spin.start(message)
+  try {
+    return await work
+  } finally {
+    spin.clear()
+  }
+}

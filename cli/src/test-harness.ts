@@ -1,0 +1,52 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startService, type RunningService } from '@zap/testkit/services'
+
+export const binPath = join(import.meta.dir, 'bin.ts')
+
+export type ZapResult = { exitCode: number; stdout: string; stderr: string }
+export type ZapOptions = { env?: Record<string, string>; stdin?: string }
+
+/** The api and hooks services as their own processes, with the webhook URLs the API hands out pointing at hooks. */
+export async function startStack(extra: ('processor' | 'worker')[] = []) {
+  const hooks = await startService('hooks')
+  const api = await startService('api', { PUBLIC_HOOKS_URL: hooks.url! })
+  const others: RunningService[] = []
+  for (const name of extra) others.push(await startService(name))
+  return { api, hooks, apiUrl: api.url!, stop: () => Promise.all([api, hooks, ...others].map((service) => service.stop())) }
+}
+
+/** A clean environment: its own config dir and nothing from the caller's ZAP_* variables. */
+export function cleanEnv(apiUrl: string, configHome = mkdtempSync(join(tmpdir(), 'zap-cli-'))) {
+  return { PATH: Bun.env.PATH!, HOME: configHome, XDG_CONFIG_HOME: configHome, ZAP_API_URL: apiUrl }
+}
+
+/** Runs `zap ...` as a subprocess, the way a user's shell would, with stdout and stderr as pipes. */
+export async function runZap(command: string[], args: string[], env: Record<string, string>, options: ZapOptions = {}): Promise<ZapResult> {
+  const child = Bun.spawn([...command, ...args], {
+    env: { ...env, ...options.env },
+    stdin: options.stdin === undefined ? 'ignore' : new Blob([options.stdin]),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  return { exitCode, stdout, stderr }
+}
+
+/** A user with their own config dir, signed up through `zap signup`. */
+export async function signedUpUser(apiUrl: string, command = ['bun', binPath]) {
+  const env = cleanEnv(apiUrl)
+  const email = `ada-${crypto.randomUUID()}@example.com`
+  const zap = (args: string[], options?: ZapOptions) => runZap(command, args, env, options)
+  const signup = await zap(['signup', '--email', email, '--name', 'Ada', '--password-stdin'], { stdin: 'correct horse battery\n' })
+  if (signup.exitCode !== 0) throw new Error(`signup failed: ${signup.stderr}`)
+  return { email, password: 'correct horse battery', env, zap, zapJson: async (args: string[], options?: ZapOptions) => parseJson(await zap([...args, '--json'], options)) }
+}
+
+export function parseJson(result: ZapResult) {
+  if (result.exitCode !== 0) throw new Error(`zap exited ${result.exitCode}: ${result.stderr}`)
+  return JSON.parse(result.stdout)
+}
+
+export const logStep = (message = 'hi {{trigger.body.name}}') => `log:${JSON.stringify({ message })}`

@@ -1,0 +1,50 @@
+import * as v from 'valibot'
+import { CliError } from './errors.ts'
+
+const stepInput = v.object({ type: v.string(), config: v.record(v.string(), v.unknown()) })
+
+const zapFile = v.object({
+  name: v.optional(v.string()),
+  steps: v.optional(v.array(stepInput)),
+  enabled: v.optional(v.boolean()),
+  secret: v.optional(v.string()),
+})
+
+export type ZapFile = v.InferOutput<typeof zapFile>
+
+/** Reads a zap definition: the same JSON the API takes ({ name, steps, enabled?, secret? }). */
+export async function readZapFile(path: string): Promise<ZapFile> {
+  const result = v.safeParse(zapFile, await readJsonFile(path))
+  if (result.success) return result.output
+  const issue = result.issues[0]
+  throw new CliError(`${path}: ${v.getDotPath(issue) ?? 'top level'}: ${issue.message}. Expected {"name": "...", "steps": [{"type": "log", "config": {...}}]}`)
+}
+
+export async function readJsonFile(path: string): Promise<unknown> {
+  const file = Bun.file(path)
+  if (!(await file.exists())) throw new CliError(`File not found: ${path}`)
+  try {
+    return JSON.parse(await file.text())
+  } catch (error) {
+    throw new CliError(`${path} is not valid JSON (${(error as Error).message})`)
+  }
+}
+
+/** `--step 'http:{"url":"https://example.com"}'` -> { type: 'http', config: { url: ... } } */
+export function parseStepFlag(flag: string) {
+  const colon = flag.indexOf(':')
+  const type = colon === -1 ? flag : flag.slice(0, colon)
+  const json = colon === -1 ? '{}' : flag.slice(colon + 1)
+  let config: unknown
+  try {
+    config = JSON.parse(json)
+  } catch {
+    throw new CliError(`--step ${flag}: the config after "${type}:" is not valid JSON. Example: --step 'log:{"message":"hi"}'`)
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new CliError(`--step ${flag}: the config must be a JSON object. Example: --step 'log:{"message":"hi"}'`)
+  }
+  return { type, config: config as Record<string, unknown> }
+}
+
+export const collect = (value: string, previous: string[] = []) => [...previous, value]
