@@ -81,8 +81,7 @@ describe('signup, login, whoami, logout', () => {
 
   test('ZAP_TOKEN is used instead of the saved login', async () => {
     const ada = await signedUpUser(stack.apiUrl)
-    const { token } = await Bun.file(join(ada.env.XDG_CONFIG_HOME, 'zap', 'config.json')).json()
-    const result = await zapIn({ ...cleanEnv(stack.apiUrl), ZAP_TOKEN: token })(['whoami'])
+    const result = await zapIn({ ...cleanEnv(stack.apiUrl), ZAP_TOKEN: ada.token })(['whoami'])
     expect(result.exitCode).toBe(0)
     expect(result.stdout).toContain(ada.email)
   })

@@ -28,7 +28,7 @@ export function printJson(value: unknown) {
 export function printTable(headers: string[], rows: string[][]) {
   const widths = headers.map((header, column) => Math.max(Bun.stringWidth(header), ...rows.map((row) => Bun.stringWidth(row[column] ?? ''))))
   const line = (cells: string[]) =>
-    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat(widths[column]! - Bun.stringWidth(cell)))).join('  ')
+    cells.map((cell, column) => cell + ' '.repeat(widths[column]! - Bun.stringWidth(cell))).join('  ').trimEnd()
   console.log(paint.bold(line(headers)))
   for (const row of rows) console.log(line(row))
 }

@@ -41,7 +41,8 @@ export async function signedUpUser(apiUrl: string, command = ['bun', binPath]) {
   const zap = (args: string[], options?: ZapOptions) => runZap(command, args, env, options)
   const signup = await zap(['signup', '--email', email, '--name', 'Ada', '--password-stdin'], { stdin: 'correct horse battery\n' })
   if (signup.exitCode !== 0) throw new Error(`signup failed: ${signup.stderr}`)
-  return { email, password: 'correct horse battery', env, zap, zapJson: async (args: string[], options?: ZapOptions) => parseJson(await zap([...args, '--json'], options)) }
+  const { token } = await Bun.file(join(env.XDG_CONFIG_HOME, 'zap', 'config.json')).json()
+  return { email, password: 'correct horse battery', token: token as string, env, zap, zapJson: async (args: string[], options?: ZapOptions) => parseJson(await zap([...args, '--json'], options)) }
 }
 
 export function parseJson(result: ZapResult) {

@@ -41,7 +41,7 @@ Examples:
         const { body: accepted } = await withSpinner('Sending the webhook', sent)
         if (!flags.wait) {
           if (flags.json) return printJson(accepted)
-          return console.log(accepted.duplicate ? `Already received (same idempotency key): run ${accepted.runId}` : `Run ${accepted.runId} queued.`)
+          return console.log(accepted.duplicate ? `Already received (same idempotency key): run ${accepted.runId}` : `Run ${accepted.runId} queued. Follow it: zap runs show ${accepted.runId}`)
         }
         if (!flags.json) console.log(`Run ${accepted.runId}${accepted.duplicate ? ' (already received)' : ''}: following...`)
         await waitForRun(api, accepted.runId, flags.json ?? false)
