@@ -44,10 +44,14 @@ export type JsonSchema = {
   default?: unknown
   description?: string
   properties?: Record<string, JsonSchema>
+  items?: JsonSchema
+  anyOf?: JsonSchema[]
   required?: string[]
   minimum?: number
   maximum?: number
   minLength?: number
   maxLength?: number
   pattern?: string
+  minItems?: number
+  maxItems?: number
 }

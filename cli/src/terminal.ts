@@ -1,0 +1,55 @@
+import { binPath } from './test-harness.ts'
+
+export const keys = { enter: '\r', down: '\x1b[B', ctrlC: '\x03', escape: '\x1b' }
+
+const ansi = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>78]/g
+
+/**
+ * Runs `zap ...` in a pseudo-terminal made by util-linux `script` (present on Debian and most Linux),
+ * so the CLI sees a TTY and prompts; `waitFor` reads the screen text with escape codes removed.
+ */
+export function zapInTerminal(args: string[], env: Record<string, string>, options: { keepEscapes?: boolean } = {}) {
+  const command = `stty cols 120 rows 40; exec ${[process.execPath, binPath, ...args].map(shellQuote).join(' ')}`
+  const child = Bun.spawn(['script', '--quiet', '--flush', '--return', '--command', command, '/dev/null'], {
+    env: { ...env, TERM: 'xterm-256color' },
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  let screen = ''
+  let seenUpTo = 0
+  const reading = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) screen += options.keepEscapes ? chunk : chunk.replace(ansi, '')
+  })()
+  return {
+    /** Waits until `text` appears after what earlier waits matched. */
+    async waitFor(text: string, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs
+      while (Date.now() < deadline) {
+        const at = screen.indexOf(text, seenUpTo)
+        if (at !== -1) {
+          seenUpTo = at + text.length
+          return
+        }
+        if (child.exitCode !== null) break
+        await Bun.sleep(20)
+      }
+      throw new Error(`"${text}" did not appear on the terminal. It shows:\n${screen.slice(seenUpTo)}`)
+    },
+    async type(...input: string[]) {
+      for (const key of input) {
+        child.stdin.write(key)
+        child.stdin.flush()
+        await Bun.sleep(30)
+      }
+    },
+    async exited() {
+      const exitCode = await child.exited
+      await reading
+      return exitCode
+    },
+    screen: () => screen,
+  }
+}
+
+const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`
