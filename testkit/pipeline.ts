@@ -31,7 +31,7 @@ export async function waitForRun(token: string, runId: string, timeoutMs = 20_00
   await waitUntil(async () => {
     run = (await call(api, 'GET', `/api/v1/runs/${runId}`, { token })).body.run
     return finalStatuses.has(run.status)
-  }, `run ${runId} to finish (last seen ${JSON.stringify(run?.status)})`, timeoutMs)
+  }, () => `run ${runId} to finish (last seen ${JSON.stringify(run)})`, timeoutMs)
   return run
 }
 

@@ -17,7 +17,7 @@ try {
   if (kafka) cleanups.push(kafka.stop)
   const brokers = Bun.env.KAFKA_BROKERS ?? kafka!.brokers
   console.log(`PostgreSQL: ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}\nKafka: ${brokers}`)
-  const tests = Bun.spawn(['bun', 'test', ...process.argv.slice(2)], {
+  const tests = Bun.spawn(['bun', 'test', '--timeout', '30000', ...process.argv.slice(2)], {
     env: { ...Bun.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     stdio: ['inherit', 'inherit', 'inherit'],
   })

@@ -54,11 +54,11 @@ export async function startService(name: Service, env: Record<string, string> = 
   return service
 }
 
-export async function waitUntil(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000) {
+export async function waitUntil(check: () => Promise<boolean> | boolean, what: string | (() => string), timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await check()) return
     await Bun.sleep(50)
   }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`)
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`)
 }

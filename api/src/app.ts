@@ -9,9 +9,9 @@ import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
 import { zapRoutes } from './zaps.ts'
 
-export type ApiOptions = { sql: Sql; auth: AuthOptions; hooksUrl: string }
+export type ApiOptions = { sql: Sql; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean }
 
-export const createApi = ({ sql, auth, hooksUrl }: ApiOptions) =>
+export const createApi = ({ sql, auth, hooksUrl, smtpConfigured }: ApiOptions) =>
   new Elysia()
     .use(errorHandler)
     .use(
@@ -28,5 +28,5 @@ export const createApi = ({ sql, auth, hooksUrl }: ApiOptions) =>
     .use(health(sql))
     .use(authRoutes(sql, auth))
     .use(catalogRoutes)
-    .use(zapRoutes(sql, auth, hooksUrl))
+    .use(zapRoutes(sql, auth, hooksUrl, smtpConfigured))
     .use(runRoutes(sql, auth))

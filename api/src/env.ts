@@ -11,6 +11,7 @@ export const apiEnv = v.pipe(
     HOOKS_PORT: port(3002),
     PUBLIC_HOOKS_URL: v.optional(v.pipe(v.string(), v.url('PUBLIC_HOOKS_URL must be a URL such as https://hooks.example.com'))),
     DATABASE_POOL_SIZE: positiveInteger(10),
+    SMTP_URL: v.optional(v.string()),
   }),
   v.check((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== undefined, 'JWT_SECRET is required when NODE_ENV=production'),
   v.transform((env) => ({

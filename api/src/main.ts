@@ -9,6 +9,7 @@ const app = createApi({
   sql,
   auth: { secret: env.JWT_SECRET ?? crypto.getRandomValues(new Uint8Array(32)).toHex(), ttlSeconds: env.JWT_TTL_SECONDS },
   hooksUrl: env.PUBLIC_HOOKS_URL,
+  smtpConfigured: env.SMTP_URL !== undefined,
 }).listen(env.API_PORT)
 
 console.log(`zap api listening on http://localhost:${app.server?.port}`)

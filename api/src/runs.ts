@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
 import { findRun, listRuns } from '@zap/sql/runs'
+import { findRunHistory, replayFailedRuns, replayRun } from '@zap/sql/replays'
 import { notFound } from '@zap/lib/errors'
 import { authenticated, type AuthOptions } from './auth.ts'
 import { idParams, uuid } from './params.ts'
@@ -11,6 +12,23 @@ const listQuery = v.object({
   status: v.optional(v.picklist(['queued', 'running', 'succeeded', 'failed'])),
   limit: v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(500)), '50'),
   cursor: v.optional(uuid),
+})
+
+const replayBody = v.optional(
+  v.object({
+    from: v.optional(v.picklist(['failed', 'trigger']), 'failed'),
+    version: v.optional(v.picklist(['latest', 'pinned']), 'latest'),
+  }),
+  {},
+)
+
+const time = v.pipe(v.string(), v.isoTimestamp('Expected an ISO timestamp such as 2026-11-25T10:00:00Z'), v.transform((text) => new Date(text)))
+
+const bulkReplayBody = v.object({
+  zapId: v.optional(uuid),
+  status: v.literal('failed', 'Only failed runs can be replayed: status must be "failed"'),
+  since: v.optional(time),
+  until: v.optional(time),
 })
 
 const secured = { security: [{ bearer: [] }], tags: ['runs'] }
@@ -27,7 +45,21 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) =>
       async ({ userId, params }) => {
         const run = await findRun(sql, userId, params.id)
         if (!run) throw notFound('Run')
-        return { run }
+        return { run: { ...run, history: await findRunHistory(sql, run.id) } }
       },
-      { params: idParams, detail: { summary: 'Show a run with its steps', ...secured } },
+      { params: idParams, detail: { summary: 'Show a run with its steps and earlier executions', ...secured } },
+    )
+    .post(
+      '/replay',
+      async ({ userId, body }) => replayFailedRuns(sql, userId, body),
+      { body: bulkReplayBody, detail: { summary: 'Replay every matching failed run from its failed step', ...secured } },
+    )
+    .post(
+      '/:id/replay',
+      async ({ userId, params, body, set }) => {
+        const replay = await sql.begin((tx) => replayRun(tx, { runId: params.id, userId, from: body.from, version: body.version, cause: 'manual' }))
+        set.status = 202
+        return { replay }
+      },
+      { params: idParams, body: replayBody, detail: { summary: 'Replay a failed run, by default from its failed step on the latest version', ...secured } },
     )

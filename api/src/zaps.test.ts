@@ -113,3 +113,51 @@ describe('tenant isolation', () => {
     expect((await call(api, 'GET', `/api/v1/zaps/${zap.id}`, { token: alice.token })).body.zap.name).toBe('test zap')
   })
 })
+
+describe('step configs', () => {
+  test('every step type of the catalog is accepted with a valid config', async () => {
+    const { token } = await signUp()
+    const steps = [
+      httpStep,
+      { type: 'filter', config: { conditions: [{ left: '{{trigger.body.plan}}', op: 'equals', right: 'pro' }], match: 'any' } },
+      { type: 'delay', config: { seconds: 5 } },
+      { type: 'delay', config: { until: '{{trigger.body.sendAt}}' } },
+      { type: 'transform', config: { output: { name: '{{trigger.body.name}}' } } },
+      { type: 'email', config: { to: 'ops@example.com', subject: 'New order', text: 'Order {{trigger.body.id}}' } },
+      logStep('done'),
+    ]
+    const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'all steps', steps } })
+    expect(response.status).toBe(201)
+    const catalog = await call(api, 'GET', '/api/v1/catalog')
+    expect(catalog.body.steps.map((step: { type: string }) => step.type).sort()).toEqual(['delay', 'email', 'filter', 'http', 'log', 'transform'])
+  })
+
+  const invalid: [string, unknown, string][] = [
+    ['a filter with an unknown operator', { type: 'filter', config: { conditions: [{ left: 'a', op: 'like', right: 'b' }] } }, 'steps.0.config.conditions.0.op'],
+    ['a regular expression that can backtrack for ever', { type: 'filter', config: { conditions: [{ left: 'a', op: 'matches', right: '(a+)+$' }] } }, 'steps.0.config.conditions.0'],
+    ['a delay over 30 days', { type: 'delay', config: { seconds: 31 * 86_400 } }, 'steps.0.config.seconds'],
+    ['an email to something that is not an address', { type: 'email', config: { to: 'ops', subject: 's', text: 't' } }, 'steps.0.config.to'],
+  ]
+  for (const [what, step, path] of invalid) {
+    test(`${what} is 400 naming ${path}`, async () => {
+      const { token } = await signUp()
+      const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps: [step] } })
+      expect(response.status).toBe(400)
+      expect(response.body.error.message).toStartWith(path)
+    })
+  }
+
+  test('an email step is refused when the server has no SMTP configured', async () => {
+    const { createApi } = await import('./app.ts')
+    const { sql, auth, hooksUrl } = await import('@zap/testkit/http')
+    const withoutSmtp = createApi({ sql, auth, hooksUrl, smtpConfigured: false })
+    const { token } = await signUp()
+    const response = await call(withoutSmtp, 'POST', '/api/v1/zaps', {
+      token,
+      body: { name: 'mail', steps: [logStep('x'), { type: 'email', config: { to: 'a@example.com', subject: 's', text: 't' } }] },
+    })
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toStartWith('steps.1.type')
+    expect(response.body.error.message).toContain('SMTP_URL')
+  })
+})

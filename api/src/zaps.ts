@@ -3,24 +3,25 @@ import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
 import { createZap, deleteZap, findZap, listZaps, updateZap, type Zap } from '@zap/sql/zaps'
 import { steps } from '@zap/lib/steps'
-import { notFound } from '@zap/lib/errors'
+import { badRequest, notFound } from '@zap/lib/errors'
 import { authenticated, type AuthOptions } from './auth.ts'
 import { idParams } from './params.ts'
 
 const name = v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200))
 const secret = v.pipe(v.string(), v.minLength(16, 'A signing secret must be at least 16 characters'), v.maxLength(256))
 
-const createBody = v.object({ name, steps, enabled: v.optional(v.boolean()), secret: v.optional(secret) })
+const createBody = v.object({ name, steps, enabled: v.optional(v.boolean()), autoReplay: v.optional(v.boolean()), secret: v.optional(secret) })
 const updateBody = v.object({
   name: v.optional(name),
   steps: v.optional(steps),
   enabled: v.optional(v.boolean()),
+  autoReplay: v.optional(v.boolean()),
   secret: v.optional(v.nullable(secret)),
 })
 
 const secured = { security: [{ bearer: [] }], tags: ['zaps'] }
 
-export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string) => {
+export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpConfigured: boolean) => {
   const present = (zap: Zap) => ({ ...zap, webhookUrl: `${hooksUrl}/hooks/${zap.id}` })
   const found = (zap: Zap | null) => {
     if (!zap) throw notFound('Zap')
@@ -32,6 +33,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string) => {
     .post(
       '/',
       async ({ userId, body, set }) => {
+        requireSmtpFor(body.steps, smtpConfigured)
         set.status = 201
         return { zap: present(await createZap(sql, userId, body)) }
       },
@@ -44,11 +46,18 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string) => {
       params: idParams,
       detail: { summary: 'Show a zap', ...secured },
     })
-    .patch('/:id', async ({ userId, params, body }) => found(await updateZap(sql, userId, params.id, body)), {
-      params: idParams,
-      body: updateBody,
-      detail: { summary: 'Change a zap; new steps make a new version', ...secured },
-    })
+    .patch(
+      '/:id',
+      async ({ userId, params, body }) => {
+        if (body.steps) requireSmtpFor(body.steps, smtpConfigured)
+        return found(await updateZap(sql, userId, params.id, body))
+      },
+      {
+        params: idParams,
+        body: updateBody,
+        detail: { summary: 'Change a zap; new steps make a new version', ...secured },
+      },
+    )
     .delete(
       '/:id',
       async ({ userId, params, set }) => {
@@ -57,4 +66,12 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string) => {
       },
       { params: idParams, detail: { summary: 'Delete a zap; its webhook stops accepting', ...secured } },
     )
+}
+
+function requireSmtpFor(zapSteps: { type: string }[], smtpConfigured: boolean) {
+  const index = zapSteps.findIndex((step) => step.type === 'email')
+  if (index !== -1 && !smtpConfigured) {
+    const path = `steps.${index}.type`
+    throw badRequest(`${path}: email steps need an SMTP server; set SMTP_URL on the server`, [{ path, message: 'SMTP_URL is not configured' }])
+  }
 }

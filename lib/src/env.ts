@@ -18,6 +18,18 @@ export const positiveInteger = (fallback: number) =>
 export const flag = (fallback: boolean) =>
   v.optional(v.pipe(v.picklist(['true', 'false', '1', '0']), v.transform((value) => value === 'true' || value === '1')), String(fallback))
 
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** A comma-separated list of durations such as `5m,30m,1h`, in milliseconds. */
+export const durationList = v.pipe(
+  v.string(),
+  v.regex(/^\s*\d+(ms|s|m|h|d)\s*(,\s*\d+(ms|s|m|h|d)\s*)*$/, 'Expected durations such as 5m,30m,1h (units ms, s, m, h, d)'),
+  v.transform((text) => text.split(',').map((item) => {
+    const [, amount, unit] = item.trim().match(/^(\d+)(ms|s|m|h|d)$/)!
+    return Number(amount) * units[unit!]!
+  })),
+)
+
 export const databaseUrl = v.pipe(
   v.string('DATABASE_URL is required, for example postgres://user@localhost:5432/zap'),
   v.regex(/^postgres(ql)?:\/\//, 'must start with postgres://'),

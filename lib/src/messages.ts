@@ -5,6 +5,7 @@ export const stepMessage = v.object({
   runId: v.pipe(v.string(), v.uuid()),
   stepIndex: v.pipe(v.number(), v.integer(), v.minValue(0)),
   attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  replay: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
 })
 
 export type StepMessage = v.InferOutput<typeof stepMessage>

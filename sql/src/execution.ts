@@ -1,22 +1,34 @@
-import type { Sql } from 'postgres'
+import type { Sql, TransactionSql } from 'postgres'
 import type { Step } from '@zap/lib/steps'
 import type { RunStatus, Trigger } from './runs.ts'
 
-export type RecordedStep = { index: number; status: 'retrying' | 'succeeded' | 'failed' | 'skipped'; attempts: number; output: unknown }
+export type StepStatus = 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'skipped'
 
-export type StepContext = { status: RunStatus; steps: Step[]; trigger: Trigger; recorded: RecordedStep[] }
+export type RecordedStep = { index: number; status: StepStatus; attempts: number; output: unknown }
+
+export type StepContext = {
+  status: RunStatus
+  replay: number
+  autoReplay: boolean
+  autoReplays: number
+  steps: Step[]
+  trigger: Trigger
+  recorded: RecordedStep[]
+}
 
 /** Everything a worker needs to run one step of a run, in one round trip. */
 export async function loadStepContext(sql: Sql, runId: string) {
   const [run] = await sql<StepContext[]>`
-    select r.status, v.steps,
+    select r.status, r.replay, r.auto_replays as "autoReplays", z.auto_replay as "autoReplay", v.steps,
       json_build_object('body', r.trigger_body, 'contentType', r.trigger_content_type,
         'headers', r.trigger_headers, 'query', r.trigger_query) as trigger,
       coalesce((
         select json_agg(json_build_object('index', s.index, 'status', s.status, 'attempts', s.attempts, 'output', s.output) order by s.index)
         from run_steps s where s.run_id = r.id
       ), '[]') as recorded
-    from runs r join zap_versions v on v.zap_id = r.zap_id and v.version = r.version
+    from runs r
+    join zaps z on z.id = r.zap_id
+    join zap_versions v on v.zap_id = r.zap_id and v.version = r.version
     where r.id = ${runId}`
   return run ?? null
 }
@@ -26,36 +38,45 @@ export type StepRecord = {
   stepIndex: number
   type: string
   attempt: number
-  status: 'retrying' | 'succeeded' | 'failed' | 'skipped'
+  status: Exclude<StepStatus, 'skipped'>
   input: unknown
   output: unknown
   error: string | null
   startedAt: Date
-  next: { stepIndex: number; attempt: number; availableAt: Date } | null
+  next: { stepIndex: number; attempt: number; availableAt: Date; replay: number } | null
   runStatus: RunStatus
+  skipRemaining?: { through: number; reason: string }
 }
 
 /**
  * Records an attempt and what follows it (the next outbox row and the run's status) in one
  * statement. Returns false when the step was already recorded by an earlier delivery.
  */
-export async function recordStepAttempt(sql: Sql, record: StepRecord) {
+export async function recordStepAttempt(sql: Sql | TransactionSql, record: StepRecord) {
   const final = record.runStatus === 'succeeded' || record.runStatus === 'failed'
   const [row] = await sql<{ recorded: boolean }[]>`
     with step as (
       insert into run_steps (run_id, index, type, status, attempts, input, output, error, started_at, finished_at)
       values (${record.runId}, ${record.stepIndex}, ${record.type}, ${record.status}, ${record.attempt},
         ${json(sql, record.input)}, ${json(sql, record.output)}, ${record.error}, ${record.startedAt},
-        ${record.status === 'retrying' ? null : new Date()})
+        ${record.status === 'retrying' || record.status === 'waiting' ? null : new Date()})
       on conflict (run_id, index) do update set
         status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
         error = excluded.error, finished_at = excluded.finished_at
-      where run_steps.status = 'retrying' and run_steps.attempts < excluded.attempts
+      where run_steps.status in ('retrying', 'waiting') and run_steps.attempts < excluded.attempts
       returning run_id
     ), queued as (
-      insert into outbox (run_id, step_index, attempt, available_at)
-      select run_id, ${record.next?.stepIndex ?? 0}, ${record.next?.attempt ?? 1}, ${record.next?.availableAt ?? new Date()}
+      insert into outbox (run_id, step_index, attempt, replay, available_at)
+      select run_id, ${record.next?.stepIndex ?? 0}, ${record.next?.attempt ?? 1}, ${record.next?.replay ?? 0}, ${record.next?.availableAt ?? new Date()}
       from step where ${record.next !== null}
+    ), skipped as (
+      insert into run_steps (run_id, index, type, status, error, finished_at)
+      select run_id, index, v.steps -> index ->> 'type', 'skipped', ${record.skipRemaining?.reason ?? null}, now()
+      from step
+      cross join generate_series(${record.stepIndex + 1}::int, ${record.skipRemaining?.through ?? -1}::int) as index
+      join runs r on r.id = step.run_id
+      join zap_versions v on v.zap_id = r.zap_id and v.version = r.version
+      on conflict do nothing
     ), run as (
       update runs set status = ${record.runStatus}, started_at = coalesce(started_at, ${record.startedAt}),
         finished_at = ${final ? new Date() : null}
@@ -66,3 +87,15 @@ export async function recordStepAttempt(sql: Sql, record: StepRecord) {
 }
 
 const json = (sql: Sql, value: unknown) => (value === undefined || value === null ? null : sql.json(value as never))
+
+/** The last resort when a step cannot be executed or recorded at all: the run fails with the reason. */
+export async function failRunOnInternalError(sql: Sql, runId: string, stepIndex: number, type: string, error: string) {
+  await sql.begin(async (tx) => {
+    await tx`
+      insert into run_steps (run_id, index, type, status, attempts, error, started_at, finished_at)
+      values (${runId}, ${stepIndex}, ${type}, 'failed', 1, ${error}, now(), now())
+      on conflict (run_id, index) do update set status = 'failed', error = excluded.error, finished_at = now()
+      where run_steps.status in ('retrying', 'waiting')`
+    await tx`update runs set status = 'failed', finished_at = now() where id = ${runId} and status in ('queued', 'running')`
+  })
+}

@@ -8,13 +8,13 @@ import type { StepMessage } from '@zap/lib/messages'
 export async function relayOutboxBatch(sql: Sql, batchSize: number, publish: (messages: StepMessage[]) => Promise<void>) {
   return sql.begin(async (tx) => {
     const rows = await tx<(StepMessage & { id: string })[]>`
-      select id, run_id as "runId", step_index as "stepIndex", attempt
+      select id, run_id as "runId", step_index as "stepIndex", attempt, replay
       from outbox where available_at <= now()
       order by available_at, id
       limit ${batchSize}
       for update skip locked`
     if (rows.length === 0) return 0
-    await publish(rows.map(({ runId, stepIndex, attempt }) => ({ runId, stepIndex, attempt })))
+    await publish(rows.map(({ runId, stepIndex, attempt, replay }) => ({ runId, stepIndex, attempt, replay })))
     await tx`delete from outbox where id in ${tx(rows.map((row) => row.id))}`
     return rows.length
   })

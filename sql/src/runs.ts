@@ -60,6 +60,7 @@ export type RunSummary = {
   zapId: string
   version: number
   status: RunStatus
+  replay: number
   createdAt: Date
   finishedAt: Date | null
 }
@@ -70,7 +71,7 @@ export async function listRuns(
   filter: { zapId?: string; status?: RunStatus; limit: number; cursor?: string },
 ) {
   const runs = await sql<RunSummary[]>`
-    select id, zap_id as "zapId", version, status, created_at as "createdAt", finished_at as "finishedAt"
+    select id, zap_id as "zapId", version, status, replay, created_at as "createdAt", finished_at as "finishedAt"
     from runs
     where user_id = ${userId}
       ${filter.zapId ? sql`and zap_id = ${filter.zapId}` : sql``}
@@ -85,7 +86,7 @@ export async function listRuns(
 export type RunStepView = {
   index: number
   type: string
-  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped'
+  status: 'pending' | 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'skipped'
   attempts: number
   input: unknown
   output: unknown
@@ -96,7 +97,8 @@ export type RunStepView = {
 
 export async function findRun(sql: Sql, userId: string, id: string) {
   const [run] = await sql<(RunSummary & { trigger: Trigger; steps: Step[]; startedAt: Date | null })[]>`
-    select r.id, r.zap_id as "zapId", r.version, r.status, r.created_at as "createdAt", r.started_at as "startedAt",
+    select r.id, r.zap_id as "zapId", r.version, r.status, r.replay, r.replay_from as "replayFrom", r.replay_cause as "replayCause",
+      r.created_at as "createdAt", r.started_at as "startedAt",
       r.finished_at as "finishedAt", v.steps,
       json_build_object('body', r.trigger_body, 'contentType', r.trigger_content_type,
         'headers', r.trigger_headers, 'query', r.trigger_query) as trigger

@@ -6,6 +6,7 @@ export type Zap = {
   id: string
   name: string
   enabled: boolean
+  autoReplay: boolean
   version: number
   steps: Step[]
   hasSecret: boolean
@@ -14,15 +15,15 @@ export type Zap = {
 }
 
 const zapColumns = (sql: Sql) => sql`
-  z.id, z.name, z.enabled, z.version, v.steps, z.secret is not null as "hasSecret",
+  z.id, z.name, z.enabled, z.auto_replay as "autoReplay", z.version, v.steps, z.secret is not null as "hasSecret",
   z.created_at as "createdAt", z.updated_at as "updatedAt"`
 
-export async function createZap(sql: Sql, userId: string, input: { name: string; steps: Step[]; enabled?: boolean; secret?: string }) {
+export async function createZap(sql: Sql, userId: string, input: { name: string; steps: Step[]; enabled?: boolean; autoReplay?: boolean; secret?: string }) {
   const id = newId()
   await sql`
     with zap as (
-      insert into zaps (id, user_id, name, enabled, secret)
-      values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.secret ?? null})
+      insert into zaps (id, user_id, name, enabled, auto_replay, secret)
+      values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.autoReplay ?? false}, ${input.secret ?? null})
       returning id
     )
     insert into zap_versions (zap_id, version, steps) select id, 1, ${sql.json(input.steps)} from zap`
@@ -50,7 +51,7 @@ export async function updateZap(
   sql: Sql,
   userId: string,
   id: string,
-  input: { name?: string; steps?: Step[]; enabled?: boolean; secret?: string | null },
+  input: { name?: string; steps?: Step[]; enabled?: boolean; autoReplay?: boolean; secret?: string | null },
 ) {
   const updated = await sql.begin(async (tx) => {
     const [zap] = await tx<{ version: number }[]>`
@@ -62,6 +63,7 @@ export async function updateZap(
       update zaps set
         name = coalesce(${input.name ?? null}, name),
         enabled = coalesce(${input.enabled ?? null}, enabled),
+        auto_replay = coalesce(${input.autoReplay ?? null}, auto_replay),
         secret = ${input.secret === undefined ? tx`secret` : input.secret},
         version = ${version},
         updated_at = now()

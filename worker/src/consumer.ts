@@ -5,6 +5,7 @@ import type { Sql } from '@zap/sql/db'
 import { stepMessage, type StepMessage } from '@zap/lib/messages'
 import { isDatabaseDown } from '@zap/lib/http'
 import { executeStep, type ExecuteOptions } from './execute.ts'
+import { failRunOnInternalError } from '@zap/sql/execution'
 
 export type ConsumeOptions = { sql: Sql; consumer: Consumer; topic: string; concurrency: number; execute: ExecuteOptions; log?: (line: string) => void }
 
@@ -21,11 +22,19 @@ export async function consumeSteps({ sql, consumer, topic, concurrency, execute,
       try {
         return await executeStep(sql, message, execute)
       } catch (error) {
-        if (stopping || !isDatabaseDown(error) && failures >= 3) throw error
-        log(`step ${message.runId}:${message.stepIndex}: ${(error as Error).message}; retrying`)
+        if (stopping) throw error
+        const reason = (error as Error).message
+        log(`step ${message.runId}:${message.stepIndex}: ${reason}; retrying`)
+        if (!isDatabaseDown(error) && failures >= 2) return failRun(message, reason)
         await Bun.sleep(Math.min(5_000, 200 * 2 ** failures))
       }
     }
+  }
+
+  // A bug must not block the partition: after a few tries the run fails with the reason instead.
+  async function failRun(message: StepMessage, reason: string) {
+    await failRunOnInternalError(sql, message.runId, message.stepIndex, 'unknown', `Internal error: ${reason}`)
+    return 'executed' as const
   }
 
   async function eachBatch({ batch, heartbeat }: EachBatchPayload) {

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { databaseUrl, flag, positiveInteger, readEnv } from '@zap/lib/env'
+import { databaseUrl, durationList, flag, positiveInteger, readEnv } from '@zap/lib/env'
 
 export const workerEnv = v.pipe(
   v.object({
@@ -16,6 +16,9 @@ export const workerEnv = v.pipe(
     RETRY_MAX_MS: positiveInteger(15 * 60_000),
     HTTP_RESPONSE_MAX_BYTES: positiveInteger(256 * 1024),
     ALLOW_PRIVATE_TARGETS: flag(false),
+    SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://...'))),
+    SMTP_FROM: v.optional(v.string(), 'zap <zap@localhost>'),
+    AUTO_REPLAY_SCHEDULE: v.optional(durationList, '5m,30m,1h,3h,6h'),
     DATABASE_POOL_SIZE: positiveInteger(10),
   }),
   v.check(

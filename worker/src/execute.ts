@@ -1,12 +1,14 @@
 import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
-import { loadStepContext, recordStepAttempt, type StepContext } from '@zap/sql/execution'
+import { loadStepContext, recordStepAttempt, type StepContext, type StepRecord } from '@zap/sql/execution'
+import { replayRun } from '@zap/sql/replays'
 import type { StepMessage } from '@zap/lib/messages'
 import { step as stepSchema, type Step } from '@zap/lib/steps'
 import { render, TemplateError } from './template.ts'
 import { nextRetryDelay } from './backoff.ts'
-import { runHttpStep } from './steps/http.ts'
-import { permanentFailure, succeeded, type StepOutcome } from './steps/result.ts'
+import type { Mailer } from './steps/email.ts'
+import { runStepType } from './steps/index.ts'
+import { permanentFailure, type StepOutcome } from './steps/result.ts'
 
 export type ExecuteOptions = {
   maxAttempts: number
@@ -15,9 +17,14 @@ export type ExecuteOptions = {
   stepTimeoutMs: number
   maxResponseBytes: number
   allowPrivateTargets: boolean
+  autoReplayScheduleMs: number[]
+  mailer: Mailer | null
 }
 
 export type Execution = 'executed' | 'skipped'
+
+// A target's Retry-After is honoured even past RETRY_MAX_MS, within reason.
+const maxRetryAfterMs = 60 * 60_000
 
 /** Runs one step of a run and records the result with what follows it; a redelivered step is skipped. */
 export async function executeStep(sql: Sql, message: StepMessage, options: ExecuteOptions): Promise<Execution> {
@@ -26,31 +33,51 @@ export async function executeStep(sql: Sql, message: StepMessage, options: Execu
   if (!context || !step || !isDue(context, message)) return 'skipped'
   const startedAt = new Date()
   const { input, outcome } = await attempt(step, context, message, options)
-  const last = message.stepIndex === context.steps.length - 1
-  const retry = !outcome.ok && outcome.retryable && message.attempt < options.maxAttempts
-  const next = outcome.ok
-    ? last ? null : { stepIndex: message.stepIndex + 1, attempt: 1, availableAt: new Date() }
-    : retry ? { stepIndex: message.stepIndex, attempt: message.attempt + 1, availableAt: retryAt(message.attempt, outcome.retryAfterMs, options) } : null
-  const recorded = await recordStepAttempt(sql, {
-    runId: message.runId,
-    stepIndex: message.stepIndex,
-    type: step.type,
-    attempt: message.attempt,
-    status: outcome.ok ? 'succeeded' : retry ? 'retrying' : 'failed',
-    input,
-    output: outcome.output,
-    error: outcome.ok ? null : retry ? outcome.error : attemptsNote(outcome.error, outcome.retryable, message.attempt),
-    startedAt,
-    next,
-    runStatus: outcome.ok ? (last ? 'succeeded' : 'running') : retry ? 'running' : 'failed',
+  const record = { ...describeOutcome(outcome, context, message, options), runId: message.runId, stepIndex: message.stepIndex, type: step.type, attempt: message.attempt, input, startedAt }
+  const autoReplayMs = record.runStatus === 'failed' && context.autoReplay ? options.autoReplayScheduleMs[context.autoReplays] : undefined
+  if (autoReplayMs === undefined) return (await recordStepAttempt(sql, record)) ? 'executed' : 'skipped'
+  return sql.begin(async (tx) => {
+    if (!(await recordStepAttempt(tx, record))) return 'skipped' as const
+    await replayRun(tx, { runId: message.runId, from: 'failed', version: 'pinned', cause: 'auto', delayMs: autoReplayMs })
+    return 'executed' as const
   })
-  return recorded ? 'executed' : 'skipped'
 }
 
 function isDue(context: StepContext, message: StepMessage) {
-  if (context.status === 'succeeded' || context.status === 'failed') return false
+  if (context.status === 'succeeded' || context.status === 'failed' || context.replay !== message.replay) return false
   const recorded = context.recorded.find((step) => step.index === message.stepIndex)
-  return !recorded || (recorded.status === 'retrying' && recorded.attempts < message.attempt)
+  return !recorded || ((recorded.status === 'retrying' || recorded.status === 'waiting') && recorded.attempts < message.attempt)
+}
+
+function describeOutcome(outcome: StepOutcome, context: StepContext, message: StepMessage, options: ExecuteOptions) {
+  const last = message.stepIndex === context.steps.length - 1
+  const again = (availableAt: Date) => ({ stepIndex: message.stepIndex, attempt: message.attempt + 1, availableAt, replay: message.replay })
+  switch (outcome.kind) {
+    case 'succeeded': {
+      const ends = last || outcome.stopReason !== undefined
+      return {
+        status: 'succeeded',
+        output: outcome.output,
+        error: null,
+        next: ends ? null : { stepIndex: message.stepIndex + 1, attempt: 1, availableAt: new Date(), replay: message.replay },
+        runStatus: ends ? 'succeeded' : 'running',
+        skipRemaining: outcome.stopReason && !last ? { through: context.steps.length - 1, reason: outcome.stopReason } : undefined,
+      } satisfies Partial<StepRecord>
+    }
+    case 'waiting':
+      return { status: 'waiting', output: outcome.output, error: null, next: again(outcome.until), runStatus: 'running' } satisfies Partial<StepRecord>
+    case 'failed': {
+      const retry = outcome.retryable && message.attempt < options.maxAttempts
+      const error = outcome.retryable && !retry ? `${outcome.error} (gave up after ${message.attempt} attempts)` : outcome.error
+      return {
+        status: retry ? 'retrying' : 'failed',
+        output: outcome.output,
+        error,
+        next: retry ? again(retryAt(message.attempt, outcome.retryAfterMs, options)) : null,
+        runStatus: retry ? 'running' : 'failed',
+      } satisfies Partial<StepRecord>
+    }
+  }
 }
 
 async function attempt(step: Step, context: StepContext, message: StepMessage, options: ExecuteOptions) {
@@ -71,30 +98,18 @@ async function attempt(step: Step, context: StepContext, message: StepMessage, o
     const issue = parsed.issues[0]
     return { input, outcome: permanentFailure(`The rendered config is invalid: ${v.getDotPath(issue) ?? 'config'}: ${issue.message}`) }
   }
-  return { input, outcome: await run(parsed.output, message, options) }
+  const outcome = await runStepType(parsed.output, {
+    idempotencyKey: `${message.runId}:${message.stepIndex}`,
+    recorded: context.recorded.find((recorded) => recorded.index === message.stepIndex),
+    allowPrivateTargets: options.allowPrivateTargets,
+    timeoutMs: options.stepTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
+    mailer: options.mailer,
+  })
+  return { input, outcome }
 }
-
-function run(step: Step, message: StepMessage, options: ExecuteOptions): Promise<StepOutcome> | StepOutcome {
-  switch (step.type) {
-    case 'http':
-      return runHttpStep(step.config, {
-        allowPrivateTargets: options.allowPrivateTargets,
-        timeoutMs: options.stepTimeoutMs,
-        maxResponseBytes: options.maxResponseBytes,
-        idempotencyKey: `${message.runId}:${message.stepIndex}`,
-      })
-    case 'log':
-      return succeeded({ message: step.config.message })
-  }
-}
-
-// A target's Retry-After is honoured even past RETRY_MAX_MS, within reason.
-const maxRetryAfterMs = 60 * 60_000
 
 function retryAt(attempt: number, retryAfterMs: number | undefined, options: ExecuteOptions) {
   const delay = retryAfterMs !== undefined ? Math.min(retryAfterMs, maxRetryAfterMs) : nextRetryDelay(attempt, options.retryBaseMs, options.retryMaxMs)
   return new Date(Date.now() + delay)
 }
-
-const attemptsNote = (error: string, retryable: boolean, attempts: number) =>
-  retryable ? `${error} (gave up after ${attempts} attempts)` : error

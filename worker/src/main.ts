@@ -2,6 +2,7 @@ import { connect } from '@zap/sql/db'
 import { createKafka, ensureTopic } from '@zap/lib/kafka'
 import { consumeSteps } from './consumer.ts'
 import { readWorkerEnv } from './env.ts'
+import { createMailer } from './steps/email.ts'
 
 const env = readWorkerEnv()
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
@@ -25,6 +26,8 @@ const consuming = await consumeSteps({
     stepTimeoutMs: env.STEP_TIMEOUT_MS,
     maxResponseBytes: env.HTTP_RESPONSE_MAX_BYTES,
     allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS,
+    autoReplayScheduleMs: env.AUTO_REPLAY_SCHEDULE,
+    mailer: createMailer(env.SMTP_URL, env.SMTP_FROM, env.STEP_TIMEOUT_MS),
   },
 })
 

@@ -1,13 +1,19 @@
 export type StepOutcome =
-  | { ok: true; output: unknown }
-  | { ok: false; error: string; retryable: boolean; retryAfterMs?: number; output?: unknown }
+  | { kind: 'succeeded'; output: unknown; stopReason?: string }
+  | { kind: 'waiting'; output: unknown; until: Date }
+  | { kind: 'failed'; error: string; retryable: boolean; retryAfterMs?: number; output?: unknown }
 
-export const succeeded = (output: unknown): StepOutcome => ({ ok: true, output })
+export const succeeded = (output: unknown): StepOutcome => ({ kind: 'succeeded', output })
 
-export const permanentFailure = (error: string, output?: unknown): StepOutcome => ({ ok: false, error, retryable: false, output })
+/** Succeeded, and the run ends here: the remaining steps are skipped for `reason`. */
+export const stopRun = (output: unknown, reason: string): StepOutcome => ({ kind: 'succeeded', output, stopReason: reason })
+
+export const waitUntil = (until: Date): StepOutcome => ({ kind: 'waiting', output: { until: until.toISOString() }, until })
+
+export const permanentFailure = (error: string, output?: unknown): StepOutcome => ({ kind: 'failed', error, retryable: false, output })
 
 export const retryableFailure = (error: string, details: { output?: unknown; retryAfterMs?: number } = {}): StepOutcome => ({
-  ok: false,
+  kind: 'failed',
   error,
   retryable: true,
   ...details,

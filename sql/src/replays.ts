@@ -1,0 +1,85 @@
+import type { Sql, TransactionSql } from 'postgres'
+import { conflict, notFound } from '@zap/lib/errors'
+
+export type ReplayFrom = 'failed' | 'trigger'
+export type ReplayVersion = 'latest' | 'pinned'
+export type ReplayCause = 'manual' | 'bulk' | 'auto'
+
+export type ReplayRequest = { runId: string; userId?: string; from: ReplayFrom; version: ReplayVersion; cause: ReplayCause; delayMs?: number }
+
+type Candidate = { status: string; zapId: string; pinned: number; latest: number | null; latestSteps: number; pinnedSteps: number; replay: number; failedStep: number | null }
+
+/**
+ * Starts a failed run again: archives the execution so far, keeps the outputs of the steps before
+ * the restart point, pins the chosen version and queues the restart step. Throws 404/409 when it cannot apply.
+ */
+export async function replayRun(tx: TransactionSql | Sql, request: ReplayRequest) {
+  const [run] = await tx<Candidate[]>`
+    select r.status, r.zap_id as "zapId", r.version as pinned, r.replay,
+      case when z.deleted_at is null then z.version end as latest,
+      jsonb_array_length(lv.steps) as "latestSteps", jsonb_array_length(pv.steps) as "pinnedSteps",
+      (select min(index) from run_steps s where s.run_id = r.id and s.status <> 'succeeded') as "failedStep"
+    from runs r
+    join zaps z on z.id = r.zap_id
+    join zap_versions pv on pv.zap_id = r.zap_id and pv.version = r.version
+    join zap_versions lv on lv.zap_id = r.zap_id and lv.version = z.version
+    where r.id = ${request.runId} ${request.userId ? tx`and r.user_id = ${request.userId}` : tx``}
+    for update of r`
+  if (!run) throw notFound('Run')
+  if (run.status !== 'failed') throw conflict('run_not_failed', `Only failed runs can be replayed; this run is ${run.status}`)
+  if (request.version === 'latest' && run.latest === null) throw conflict('zap_deleted', 'The zap was deleted; replay with version "pinned" instead')
+  const version = request.version === 'latest' ? run.latest! : run.pinned
+  const stepCount = request.version === 'latest' ? run.latestSteps : run.pinnedSteps
+  const fromStep = request.from === 'trigger' ? 0 : (run.failedStep ?? 0)
+  if (fromStep >= stepCount) {
+    throw conflict('replay_not_applicable', `The run failed at step ${fromStep} but version ${version} has only ${stepCount} steps; replay from the trigger instead`)
+  }
+  const replay = run.replay + 1
+  await tx`
+    insert into run_history (run_id, replay, version, from_step, cause, status, steps, started_at, finished_at)
+    select r.id, r.replay, r.version, r.replay_from, r.replay_cause, r.status,
+      coalesce((select jsonb_agg(to_jsonb(s) - 'run_id' order by s.index) from run_steps s where s.run_id = r.id), '[]'),
+      r.started_at, r.finished_at
+    from runs r where r.id = ${request.runId}`
+  await tx`delete from run_steps where run_id = ${request.runId} and index >= ${fromStep}`
+  await tx`
+    update runs set status = 'queued', version = ${version}, replay = ${replay}, replay_from = ${fromStep},
+      replay_cause = ${request.cause}, auto_replays = auto_replays + ${request.cause === 'auto' ? 1 : 0},
+      started_at = null, finished_at = null
+    where id = ${request.runId}`
+  await tx`
+    insert into outbox (run_id, step_index, attempt, replay, available_at)
+    values (${request.runId}, ${fromStep}, 1, ${replay}, now() + ${request.delayMs ?? 0} * interval '1 millisecond')`
+  return { runId: request.runId, version, fromStep, replay }
+}
+
+/** Replays every failed run of the user that matches, each from its failed step on the latest version. */
+export async function replayFailedRuns(sql: Sql, userId: string, filter: { zapId?: string; since?: Date; until?: Date }) {
+  return sql.begin(async (tx) => {
+    const runs = await tx<{ id: string }[]>`
+      select id from runs
+      where user_id = ${userId} and status = 'failed'
+        ${filter.zapId ? tx`and zap_id = ${filter.zapId}` : tx``}
+        ${filter.since ? tx`and created_at >= ${filter.since}` : tx``}
+        ${filter.until ? tx`and created_at < ${filter.until}` : tx``}
+      order by id
+      for update skip locked`
+    let queued = 0
+    const skipped: { runId: string; reason: string }[] = []
+    for (const run of runs) {
+      try {
+        await tx.savepoint((step) => replayRun(step, { runId: run.id, userId, from: 'failed', version: 'latest', cause: 'bulk' }))
+        queued++
+      } catch (error) {
+        skipped.push({ runId: run.id, reason: (error as Error).message })
+      }
+    }
+    return { queued, skipped }
+  })
+}
+
+export async function findRunHistory(sql: Sql, runId: string) {
+  return sql`
+    select replay, version, from_step as "fromStep", cause, status, steps, started_at as "startedAt", finished_at as "finishedAt"
+    from run_history where run_id = ${runId} order by replay`
+}

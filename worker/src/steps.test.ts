@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { call, createZap, hooks, signUp } from '@zap/testkit/http'
+import { startPipeline, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
+import { startService, waitUntil } from '@zap/testkit/services'
+import { startSmtpServer } from '@zap/testkit/smtp'
+import { startTarget } from '@zap/testkit/target'
+
+const target = startTarget()
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>
+let pipeline: Pipeline
+let token: string
+
+beforeAll(async () => {
+  smtp = await startSmtpServer()
+  pipeline = await startPipeline({ SMTP_URL: smtp.url, SMTP_FROM: 'zap@example.com' })
+  token = (await signUp()).token
+}, 60_000)
+
+afterAll(async () => {
+  await pipeline?.stop()
+  await smtp?.stop()
+  target.stop()
+}, 30_000)
+
+async function fire(zapId: string, body: unknown) {
+  const response = await call(hooks, 'POST', `/hooks/${zapId}`, { body })
+  expect(response.status).toBe(202)
+  return response.body.runId as string
+}
+
+const log = (message: string) => ({ type: 'log', config: { message } })
+
+describe('filter', () => {
+  const filter = { type: 'filter', config: { conditions: [{ left: '{{trigger.body.plan}}', op: 'equals', right: 'pro' }, { left: '{{trigger.body.seats}}', op: 'greater_than', right: 5 }], match: 'all' } }
+
+  test('when the conditions hold the run goes on', async () => {
+    const zap = await createZap(token, { steps: [filter, log('upgraded {{trigger.body.plan}}')] })
+    const run = await waitForRun(token, await fire(zap.id, { plan: 'pro', seats: 10 }))
+    expect(run.status).toBe('succeeded')
+    expect(run.steps.map((step) => step.status)).toEqual(['succeeded', 'succeeded'])
+    expect(run.steps[0]!.output.passed).toBe(true)
+    expect(run.steps[1]!.output).toEqual({ message: 'upgraded pro' })
+  })
+
+  test('when they do not hold the run ends succeeded with the rest skipped and the reason', async () => {
+    const zap = await createZap(token, { steps: [filter, log('never'), log('never either')] })
+    const run = await waitForRun(token, await fire(zap.id, { plan: 'pro', seats: 2 }))
+    expect(run.status).toBe('succeeded')
+    expect(run.steps.map((step) => step.status)).toEqual(['succeeded', 'skipped', 'skipped'])
+    expect(run.steps[0]!.output.passed).toBe(false)
+    expect(run.steps[1]!.error).toContain('Filter did not pass')
+    expect(run.steps[1]!.error).toContain('greater_than')
+  })
+
+  test('any, exists and matches', async () => {
+    const zap = await createZap(token, {
+      steps: [
+        { type: 'filter', config: { match: 'any', conditions: [{ left: '{{trigger.body.missing}}', op: 'exists' }, { left: '{{trigger.body.email}}', op: 'matches', right: '@example\\.com$' }] } },
+        log('ok'),
+      ],
+    })
+    const run = await waitForRun(token, await fire(zap.id, { email: 'ada@example.com' }))
+    expect(run.steps.map((step) => step.status)).toEqual(['succeeded', 'succeeded'])
+  })
+})
+
+test('transform builds a new object that later steps use', async () => {
+  const zap = await createZap(token, {
+    steps: [
+      { type: 'transform', config: { output: { customer: { name: '{{trigger.body.first}} {{trigger.body.last}}', age: '{{trigger.body.age}}' }, source: 'zap' } } },
+      { type: 'http', config: { url: `${target.url}/transformed`, body: '{{steps.0.output}}' } },
+    ],
+  })
+  const run = await waitForRun(token, await fire(zap.id, { first: 'Ada', last: 'Lovelace', age: 36 }))
+  expect(run.status).toBe('succeeded')
+  const expected = { customer: { name: 'Ada Lovelace', age: 36 }, source: 'zap' }
+  expect(run.steps[0]!.output).toEqual(expected)
+  expect(target.requestsTo('/transformed').at(-1)!.json).toEqual(expected)
+})
+
+describe('email', () => {
+  test('an email step sends through SMTP with the rendered fields', async () => {
+    const zap = await createZap(token, {
+      steps: [{ type: 'email', config: { to: '{{trigger.body.email}}', subject: 'Welcome, {{trigger.body.name}}', text: 'Your order {{trigger.body.order}} shipped.' } }],
+    })
+    const run = await waitForRun(token, await fire(zap.id, { email: 'grace@example.org', name: 'Grace', order: 'A-17' }))
+    expect(run.status).toBe('succeeded')
+    expect(run.steps[0]!.output.accepted).toEqual(['grace@example.org'])
+    const mail = smtp.received.find((message) => message.to.includes('grace@example.org'))!
+    expect(mail.from).toBe('zap@example.com')
+    expect(mail.raw).toContain('Subject: Welcome, Grace')
+    expect(mail.raw).toContain('Your order A-17 shipped.')
+  })
+
+  test('a recipient the server refuses fails the step with the server’s reason', async () => {
+    const zap = await createZap(token, { steps: [{ type: 'email', config: { to: 'nobody@refused.example', subject: 'x', text: 'y' } }] })
+    const run = await waitForRun(token, await fire(zap.id, {}))
+    expect(run.status).toBe('failed')
+    expect(run.steps[0]!.attempts).toBe(1)
+    expect(run.steps[0]!.error).toContain('No such user here')
+  })
+
+  test('a rendered recipient that is not an email address fails the step', async () => {
+    const zap = await createZap(token, { steps: [{ type: 'email', config: { to: '{{trigger.body.email}}', subject: 'x', text: 'y' } }] })
+    const run = await waitForRun(token, await fire(zap.id, { email: 'not an address' }))
+    expect(run.status).toBe('failed')
+    expect(run.steps[0]!.error).toContain('config.to')
+  })
+})
+
+test('a 2 s delay holds no worker and survives a worker restart in the middle', async () => {
+  const zap = await createZap(token, { steps: [{ type: 'delay', config: { seconds: 2 } }, { type: 'http', config: { url: `${target.url}/after-delay` } }] })
+  const started = Date.now()
+  const runId = await fire(zap.id, {})
+  await waitUntil(async () => (await call((await import('@zap/testkit/http')).api, 'GET', `/api/v1/runs/${runId}`, { token })).body.run.steps[0].status === 'waiting', 'the delay to start')
+  await pipeline.worker.stop()
+  pipeline.worker = await startService('worker', pipeline.env)
+  const run = await waitForRun(token, runId)
+  expect(run.status).toBe('succeeded')
+  const [hit] = target.requestsTo('/after-delay').filter((request) => request.headers['idempotency-key'] === `${runId}:1`)
+  expect(hit!.at - started).toBeGreaterThanOrEqual(2_000)
+  expect(run.steps[0]!.output.waitedUntil).toBeString()
+}, 30_000)

@@ -1,0 +1,34 @@
+import type { RecordedStep } from '@zap/sql/execution'
+import type { Step } from '@zap/lib/steps'
+import { runDelayStep } from './delay.ts'
+import type { Mailer } from './email.ts'
+import { runFilterStep } from './filter.ts'
+import { runHttpStep } from './http.ts'
+import { permanentFailure, succeeded, type StepOutcome } from './result.ts'
+
+export type StepRuntime = {
+  idempotencyKey: string
+  recorded: RecordedStep | undefined
+  allowPrivateTargets: boolean
+  timeoutMs: number
+  maxResponseBytes: number
+  mailer: Mailer | null
+}
+
+/** Executes one rendered, validated step. */
+export async function runStepType(step: Step, runtime: StepRuntime): Promise<StepOutcome> {
+  switch (step.type) {
+    case 'http':
+      return runHttpStep(step.config, runtime)
+    case 'filter':
+      return runFilterStep(step.config)
+    case 'delay':
+      return runDelayStep(step.config, runtime.recorded)
+    case 'transform':
+      return succeeded(step.config.output)
+    case 'email':
+      return runtime.mailer ? runtime.mailer.send(step.config, runtime.idempotencyKey) : permanentFailure('Email is not configured on this worker: set SMTP_URL')
+    case 'log':
+      return succeeded({ message: step.config.message })
+  }
+}
