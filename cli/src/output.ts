@@ -11,6 +11,7 @@ const statusColors: Record<string, (text: string) => string> = {
   succeeded: paint.green,
   failed: paint.red,
   running: paint.yellow,
+  retrying: paint.yellow,
   queued: paint.dim,
   pending: paint.dim,
   skipped: paint.dim,
@@ -18,7 +19,7 @@ const statusColors: Record<string, (text: string) => string> = {
   disabled: paint.dim,
 }
 
-export const paintStatus = (status: string) => (statusColors[status] ?? String)(status)
+export const paintStatus = (status: string, text = status) => (statusColors[status] ?? String)(text)
 
 export function printJson(value: unknown) {
   console.log(JSON.stringify(value, null, 2))

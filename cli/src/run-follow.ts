@@ -26,7 +26,7 @@ async function followRun(api: Api, runId: string, print: boolean): Promise<Run> 
       const key = done ? `${step.index}:done` : `${step.index}:${step.attempts}`
       if ((done || retrying) && !printed.has(key)) {
         printed.add(key)
-        if (print) console.log(retrying ? `${stepLine(step)}, retrying` : stepLine(step))
+        if (print) console.log(stepLine(step))
       }
     }
     if (run.status === 'succeeded' || run.status === 'failed') return run

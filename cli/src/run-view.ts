@@ -7,12 +7,12 @@ export const runRow = (run: RunSummary) => [run.id, run.zapId, `v${run.version}`
 
 export const printRunTable = (runs: RunSummary[]) => printTable(runColumns, runs.map(runRow))
 
-const marks: Record<RunStep['status'], string> = { succeeded: '✓', failed: '✗', skipped: '-', running: '…', pending: ' ' }
+const marks: Record<RunStep['status'], string> = { succeeded: '✓', failed: '✗', skipped: '-', running: '…', retrying: '↻', pending: ' ' }
 
 export function stepLine(step: RunStep) {
   const attempts = step.attempts === 1 ? '1 attempt' : `${step.attempts} attempts`
   const error = step.error ? `  ${paint.red(step.error)}` : ''
-  return `${paintStatus(marks[step.status])} ${step.index + 1}. ${step.type} ${paintStatus(step.status)} (${attempts}, ${duration(step.startedAt, step.finishedAt)})${error}`
+  return `${paintStatus(step.status, marks[step.status] ?? '…')} ${step.index + 1}. ${step.type} ${paintStatus(step.status)} (${attempts}, ${duration(step.startedAt, step.finishedAt)})${error}`
 }
 
 export function printRun(run: Run, verbose: boolean) {

@@ -21,7 +21,7 @@ export type RunSummary = { id: string; zapId: string; version: number; status: R
 export type RunStep = {
   index: number
   type: string
-  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped'
+  status: 'pending' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped'
   attempts: number
   input: unknown
   output: unknown

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { startPipeline, type Pipeline } from '@zap/testkit/pipeline'
+import { startTarget } from '@zap/testkit/target'
+import { logStep, signedUpUser, startStack } from './test-harness.ts'
+
+const target = startTarget()
+let stack: Awaited<ReturnType<typeof startStack>>
+let pipeline: Pipeline
+let ada: Awaited<ReturnType<typeof signedUpUser>>
+beforeAll(async () => {
+  stack = await startStack()
+  pipeline = await startPipeline()
+  ada = await signedUpUser(stack.apiUrl)
+}, 60_000)
+afterAll(async () => {
+  await Promise.all([stack?.stop(), pipeline?.stop()])
+  target.stop()
+}, 30_000)
+
+const httpStep = (path: string) => `http:${JSON.stringify({ url: `${target.url}${path}` })}`
+
+describe('zap trigger --wait with the processor and worker running', () => {
+  test('follows the run, printing each step as it completes, and exits 0 when it succeeds', async () => {
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Waited', '--step', logStep(), '--step', httpStep('/ok')])
+    const result = await ada.zap(['trigger', zap.id, '--data', '{"name":"Ada"}', '--wait'])
+    expect(result.exitCode).toBe(0)
+    const lines = result.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^Run [0-9a-f-]{36}: following\.\.\.$/)
+    expect(lines[1]).toMatch(/^✓ 1\. log succeeded \(1 attempt, \d+ms\)$/)
+    expect(lines[2]).toMatch(/^✓ 2\. http succeeded \(1 attempt, [\d.]+m?s\)$/)
+    expect(lines[3]).toMatch(/^Run succeeded\. Details: zap runs show [0-9a-f-]{36}$/)
+  }, 30_000)
+
+  test('--wait --json prints the finished run with the step outputs', async () => {
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Waited JSON', '--step', logStep()])
+    const run = await ada.zapJson(['trigger', zap.id, '--data', '{"name":"Json"}', '--wait'])
+    expect(run).toMatchObject({ zapId: zap.id, status: 'succeeded', steps: [{ status: 'succeeded', attempts: 1 }] })
+    expect(JSON.stringify(run.steps[0].output)).toContain('hi Json')
+  }, 30_000)
+
+  test('a step that fails and is retried shows the failed attempt, then its success', async () => {
+    target.on('/flaky', async (_request, count) => {
+      if (count === 1) return new Response('busy', { status: 503 })
+      await Bun.sleep(700)
+      return Response.json({ ok: true })
+    })
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Flaky', '--step', httpStep('/flaky')])
+    const result = await ada.zap(['trigger', zap.id, '--data', '{}', '--wait'])
+    expect(result.exitCode).toBe(0)
+    const steps = result.stdout.split('\n').filter((line) => line.includes('1. http'))
+    expect(steps).toHaveLength(2)
+    expect(steps[0]).toMatch(/^↻ 1\. http retrying \(1 attempt, -\)  .*answered 503/)
+    expect(steps[1]).toMatch(/^✓ 1\. http succeeded \(2 attempts, /)
+  }, 30_000)
+
+  test('a failing step its retries, then the run fails with exit 1 and says how to replay it', async () => {
+    target.on('/down', () => new Response('nope', { status: 500 }))
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Failing', '--step', httpStep('/down'), '--step', logStep()])
+    const result = await ada.zap(['trigger', zap.id, '--data', '{}', '--wait'])
+    expect(result.exitCode).toBe(1)
+    const runId = result.stdout.match(/^Run ([0-9a-f-]{36}): following/)![1]!
+    expect(result.stdout).toMatch(/^✗ 1\. http failed \(4 attempts, .*answered 500/m)
+    expect(result.stderr.trim()).toMatch(new RegExp(`^Error: Run ${runId} failed at step 1 \\(http\\): .*answered 500.*\\. Replay it: zap runs replay ${runId}$`))
+
+    const failed = await ada.zapJson(['runs', 'list', '--zap', zap.id, '--status', 'failed'])
+    expect(failed.map((run: { id: string }) => run.id)).toEqual([runId])
+    const shown = await ada.zap(['runs', 'show', runId])
+    expect(shown.stdout).toMatch(/^1\s+http\s+failed\s+4\s+\S+\s+.*answered 500/m)
+    expect(shown.stdout).toMatch(/^2\s+log\s+pending\s+0\s+-$/m)
+    expect(shown.stdout).toContain(`Replay it from the failed step: zap runs replay ${runId}`)
+  }, 30_000)
+})
