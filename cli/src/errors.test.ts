@@ -75,6 +75,20 @@ describe('a broken saved login', () => {
   })
 })
 
+describe('replay arguments', () => {
+  test.each([
+    [['runs', 'replay'], 'Say what to replay: a run id (zap runs replay <runId>) or --failed for all failed runs.'],
+    [['runs', 'replay', '01a21327-9710-743c-97cd-fe537ef41e76', '--failed'], 'Give either a run id or --failed, not both.'],
+    [['runs', 'replay', '--failed'], 'No terminal to ask in: add --yes to go ahead without a prompt.'],
+    [['runs', 'replay', '--failed', '--since', 'yesterday', '--yes'], "option '--since <when>' argument 'yesterday' is invalid"],
+    [['runs', 'replay', 'not-an-id'], '"not-an-id" is not a run id'],
+  ])('zap %p explains what is missing before calling the API', async (args, message) => {
+    const result = await zap(args, { ...cleanEnv(closedPort), ZAP_TOKEN: 'token' })
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain(message)
+  })
+})
+
 describe('usage', () => {
   test('--help lists every command with examples and the environment', async () => {
     const help = await zap(['--help'], cleanEnv(stack.apiUrl))
@@ -105,4 +119,4 @@ test('the compiled single binary works like bun cli/src/bin.ts', async () => {
   const ada = await signedUpUser(stack.apiUrl, [outfile])
   const zapJson = await ada.zapJson(['zaps', 'create', '--name', 'Compiled', '--step', 'log:{"message":"hi"}'])
   expect((await ada.zap(['zaps', 'list'])).stdout).toContain(zapJson.id)
-})
+}, 30_000)

@@ -148,5 +148,5 @@ describe('zap runs list and show', () => {
       expect(await watcher.exited).toBe(0)
       await reading
     }
-  })
+  }, 30_000)
 })
