@@ -12,15 +12,20 @@ afterAll(() => stack.stop())
 
 const pick = (type: string) => keys.down.repeat(stepTypes.indexOf(type))
 
+async function startCreatingLogZap(env: Record<string, string>, name: string) {
+  const terminal = zapInTerminal(['zaps', 'create'], env)
+  await terminal.waitFor('Name')
+  await terminal.type(name, keys.enter)
+  await terminal.waitFor('Step 1: what should happen?')
+  await terminal.type(pick('log'), keys.enter)
+  await terminal.waitFor('message')
+  return terminal
+}
+
 describe('zap zaps create in a terminal', () => {
   test('asks for the name and the steps from the catalog, checks the fields, shows a review and creates the zap', async () => {
     const ada = await signedUpUser(stack.apiUrl)
-    const terminal = zapInTerminal(['zaps', 'create'], ada.env)
-    await terminal.waitFor('Name')
-    await terminal.type('Interactive zap', keys.enter)
-    await terminal.waitFor('Step 1: what should happen?')
-    await terminal.type(pick('log'), keys.enter)
-    await terminal.waitFor('message')
+    const terminal = await startCreatingLogZap(ada.env, 'Interactive zap')
     await terminal.type(keys.enter)
     await terminal.waitFor('Required')
     await terminal.type('hello {{trigger.body.name}}', keys.enter)
@@ -57,12 +62,7 @@ describe('zap zaps create in a terminal', () => {
 
   test('choosing Cancel at the review exits 0 and creates nothing', async () => {
     const ada = await signedUpUser(stack.apiUrl)
-    const terminal = zapInTerminal(['zaps', 'create'], ada.env)
-    await terminal.waitFor('Name')
-    await terminal.type('Never', keys.enter)
-    await terminal.waitFor('Step 1')
-    await terminal.type(pick('log'), keys.enter)
-    await terminal.waitFor('message')
+    const terminal = await startCreatingLogZap(ada.env, 'Never')
     await terminal.type('hi', keys.enter)
     await terminal.waitFor('Step 2')
     await terminal.type(keys.enter)
