@@ -12,6 +12,7 @@ const statusColors: Record<string, (text: string) => string> = {
   failed: paint.red,
   running: paint.yellow,
   retrying: paint.yellow,
+  waiting: paint.cyan,
   queued: paint.dim,
   pending: paint.dim,
   skipped: paint.dim,

@@ -7,7 +7,7 @@ export const runRow = (run: RunSummary) => [run.id, run.zapId, `v${run.version}`
 
 export const printRunTable = (runs: RunSummary[]) => printTable(runColumns, runs.map(runRow))
 
-const marks: Record<RunStep['status'], string> = { succeeded: '✓', failed: '✗', skipped: '-', running: '…', retrying: '↻', pending: ' ' }
+const marks: Record<RunStep['status'], string> = { succeeded: '✓', failed: '✗', skipped: '-', retrying: '↻', waiting: '…', pending: ' ' }
 
 export function stepLine(step: RunStep) {
   const attempts = step.attempts === 1 ? '1 attempt' : `${step.attempts} attempts`
@@ -22,6 +22,7 @@ export function printRun(run: Run, verbose: boolean) {
     ['Status', paintStatus(run.status)],
     ['Created', `${run.createdAt} (${ago(run.createdAt)})`],
     ['Duration', duration(run.createdAt, run.finishedAt)],
+    ...(run.replay > 0 ? [['Replayed', replayNote(run)] as [string, string]] : []),
   ])
   if (verbose) console.log(`\n${paint.bold('Trigger')}\n${indent(JSON.stringify(run.trigger, null, 2))}`)
   console.log()
@@ -37,5 +38,8 @@ export function printRun(run: Run, verbose: boolean) {
   }
   if (run.status === 'failed') console.log(`\nReplay it from the failed step: zap runs replay ${run.id}`)
 }
+
+const replayNote = (run: Run) =>
+  `${run.replay} time${run.replay === 1 ? '' : 's'}, last from step ${(run.replayFrom ?? 0) + 1} (${run.replayCause ?? 'manual'}); earlier executions: --json .history`
 
 const indent = (text: string) => text.replace(/^/gm, '  ')

@@ -16,12 +16,12 @@ export type Zap = {
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed'
 
-export type RunSummary = { id: string; zapId: string; version: number; status: RunStatus; createdAt: string; finishedAt: string | null }
+export type RunSummary = { id: string; zapId: string; version: number; status: RunStatus; replay: number; createdAt: string; finishedAt: string | null }
 
 export type RunStep = {
   index: number
   type: string
-  status: 'pending' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'skipped'
+  status: 'pending' | 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'skipped'
   attempts: number
   input: unknown
   output: unknown
@@ -34,7 +34,13 @@ export type Run = RunSummary & {
   trigger: { body: unknown; contentType: string | null; headers: Record<string, string>; query: Record<string, string> }
   steps: RunStep[]
   startedAt: string | null
+  replayFrom: number | null
+  replayCause: 'manual' | 'bulk' | 'auto' | null
 }
+
+export type Replay = { runId: string; version: number; fromStep: number; replay: number }
+
+export type BulkReplay = { queued: number; skipped: { runId: string; reason: string }[] }
 
 export type CatalogStep = { type: string; description: string; config: JsonSchema }
 

@@ -6,7 +6,7 @@ import { printJson } from '../output.ts'
 import { confirmOrExit } from '../prompts.ts'
 import { waitForRun } from '../run-follow.ts'
 import { parseTime } from '../since.ts'
-import type { Run } from '../types.ts'
+import type { BulkReplay, Replay } from '../types.ts'
 
 type Flags = { from: string; pinned?: boolean; wait?: boolean; failed?: boolean; zap?: string; since?: string; until?: string; yes?: boolean; json?: boolean }
 
@@ -16,13 +16,13 @@ export const runsReplayCommand = () =>
     .argument('[runId]', 'the failed run to replay, from zap runs list --status failed')
     .addOption(new Option('--from <where>', 'start again at the failed step or from the trigger').choices(['failed', 'trigger']).default('failed'))
     .option('--pinned', 'use the zap version the run started with instead of the latest')
-    .option('-w, --wait', 'follow the replayed run until it ends (single run only)')
+    .option('-w, --wait', 'follow the replayed run until it ends; exits 1 if it fails again (single run only)')
     .option('--failed', 'replay failed runs in bulk (asks first in a terminal)')
     .option('--zap <zapId>', 'with --failed: only runs of this zap')
     .option('--since <when>', 'with --failed: only runs since, e.g. --since 1h, --since 2d, --since 2025-01-31T12:00:00Z', (value) => parseTime(value))
     .option('--until <when>', 'with --failed: only runs until, e.g. --until 10m', (value) => parseTime(value))
     .option('-y, --yes', 'with --failed: replay without asking; required when not in a terminal')
-    .option('--json', 'print the replayed run, or {queued} for --failed, as JSON')
+    .option('--json', 'print {runId, version, fromStep, replay} (with --wait the finished run), or {queued, skipped} for --failed, as JSON')
     .addHelpText(
       'after',
       `
@@ -42,21 +42,23 @@ Examples:
     )
 
 async function replayOne(api: Api, runId: string, flags: Flags) {
-  const body = { from: flags.from, version: flags.pinned ? 'pinned' : 'latest' }
-  const { run } = await api.post<{ run: Run }>(`/runs/${runId}/replay`, body)
+  const { replay } = await api.post<{ replay: Replay }>(`/runs/${runId}/replay`, { from: flags.from, version: flags.pinned ? 'pinned' : 'latest' })
+  const what = `run ${runId} from step ${replay.fromStep + 1} on v${replay.version} (replay ${replay.replay})`
   if (!flags.wait) {
-    if (flags.json) return printJson(run)
-    return console.log(`Replaying run ${runId} as run ${run.id} (from the ${flags.from === 'trigger' ? 'trigger' : 'failed step'}). Follow it: zap runs show ${run.id}`)
+    if (flags.json) return printJson(replay)
+    return console.log(`Replaying ${what}. Follow it: zap runs show ${runId}`)
   }
-  if (!flags.json) console.log(`Replaying run ${runId} as run ${run.id}: following...`)
-  await waitForRun(api, run.id, flags.json ?? false)
+  if (!flags.json) console.log(`Replaying ${what}: following...`)
+  await waitForRun(api, runId, flags.json ?? false, replay.fromStep)
 }
 
 async function replayFailed(api: Api, flags: Flags) {
   const zapId = flags.zap ? checkId(flags.zap, 'zap') : undefined
   const scope = [zapId ? `of zap ${zapId}` : 'of all your zaps', flags.since && `since ${flags.since}`, flags.until && `until ${flags.until}`]
   await confirmOrExit(`Replay every failed run ${scope.filter(Boolean).join(' ')}?`, flags.yes)
-  const { queued } = await api.post<{ queued: number }>('/runs/replay', { zapId, status: 'failed', since: flags.since, until: flags.until })
-  if (flags.json) return printJson({ queued })
-  console.log(queued === 0 ? 'No failed runs matched; nothing to replay.' : `Queued ${queued} failed run${queued === 1 ? '' : 's'} for replay. Watch them: zap runs watch`)
+  const result = await api.post<BulkReplay>('/runs/replay', { zapId, status: 'failed', since: flags.since, until: flags.until })
+  if (flags.json) return printJson(result)
+  const { queued, skipped } = result
+  console.log(queued === 0 ? 'No failed runs were replayed.' : `Queued ${queued} failed run${queued === 1 ? '' : 's'} for replay. Watch them: zap runs watch`)
+  for (const { runId, reason } of skipped) console.log(`Skipped ${runId}: ${reason}`)
 }
