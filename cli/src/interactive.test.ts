@@ -84,6 +84,22 @@ describe('zap zaps create in a terminal', () => {
 })
 
 describe('other prompts in a terminal', () => {
+  test('zaps edit without flags asks for the changes, keeping the steps when told to', async () => {
+    const ada = await signedUpUser(stack.apiUrl)
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Before', '--step', logStep('kept')])
+    const terminal = zapInTerminal(['zaps', 'edit', zap.id], ada.env)
+    await terminal.waitFor('Edit zap Before')
+    await terminal.waitFor('Name')
+    await terminal.type('\x7f'.repeat('Before'.length), 'After', keys.enter)
+    await terminal.waitFor('Keep the 1 steps')
+    await terminal.type(keys.enter)
+    await terminal.waitFor('Save these changes?')
+    await terminal.type(keys.enter)
+    await terminal.waitFor('Saved zap "After"')
+    expect(await terminal.exited()).toBe(0)
+    expect(await ada.zapJson(['zaps', 'show', zap.id])).toMatchObject({ name: 'After', version: 1, steps: [{ config: { message: 'kept' } }] })
+  }, 30_000)
+
   test('zaps delete asks first; answering No keeps the zap', async () => {
     const ada = await signedUpUser(stack.apiUrl)
     const zap = await ada.zapJson(['zaps', 'create', '--name', 'Kept', '--step', logStep()])
