@@ -26,7 +26,7 @@ export function connectApi({ api: apiUrl, token }: { api: string; token?: string
     if (token) headers.authorization = `Bearer ${token}`
     if (body !== undefined) headers['content-type'] = 'application/json'
     const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }
-    return (await send<T>(`${apiUrl}/api/v1${path}`, init, zapApi)).body
+    return send<T>(`${apiUrl}/api/v1${path}`, init, zapApi)
   }
   return {
     apiUrl,

@@ -6,7 +6,7 @@ type ErrorBody = { error?: { code?: string; message?: string } }
 export type Service = { name: string; fix: string }
 
 /** Sends one request; failures become a CliError that names the URL or says what to do. */
-export async function send<T>(url: string, init: RequestInit, service: Service): Promise<{ status: number; body: T }> {
+export async function send<T>(url: string, init: RequestInit, service: Service): Promise<T> {
   let response: Response
   try {
     response = await fetch(url, init)
@@ -21,7 +21,7 @@ export async function send<T>(url: string, init: RequestInit, service: Service):
     throw new CliError(`${url} did not answer like ${service.name} (HTTP ${response.status}). ${service.fix}`)
   }
   if (!response.ok) throw describeFailure(response.status, body as ErrorBody, url, init)
-  return { status: response.status, body: body as T }
+  return body as T
 }
 
 function describeFailure(status: number, body: ErrorBody, url: string, init: RequestInit) {

@@ -125,11 +125,12 @@ describe('zap runs list and show', () => {
     expect(result.stderr.trim()).toBe('Error: Run not found. Check the id with: zap runs list')
   })
 
-  test('watch prints existing runs, then new ones as they arrive', async () => {
+  test('watch prints the latest --limit runs, then new ones as they arrive', async () => {
     const dave = await signedUpUser(stack.apiUrl)
     const zap = await dave.zapJson(['zaps', 'create', '--name', 'Watched', '--step', logStep()])
+    await dave.zapJson(['trigger', zap.id, '--data', '{}'])
     const before = await dave.zapJson(['trigger', zap.id, '--data', '{}'])
-    const watcher = Bun.spawn(['bun', join(import.meta.dir, 'bin.ts'), 'runs', 'watch', '--json'], { env: dave.env, stdout: 'pipe', stderr: 'pipe' })
+    const watcher = Bun.spawn(['bun', join(import.meta.dir, 'bin.ts'), 'runs', 'watch', '--limit', '1', '--json'], { env: dave.env, stdout: 'pipe', stderr: 'pipe' })
     const lines: string[] = []
     const reading = (async () => {
       for await (const chunk of watcher.stdout.pipeThrough(new TextDecoderStream())) lines.push(...chunk.split('\n').filter(Boolean))

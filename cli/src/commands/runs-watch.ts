@@ -6,9 +6,10 @@ import { runFilterOptions, runQuery, type RunFilterFlags } from '../run-filters.
 import type { RunSummary } from '../types.ts'
 
 const pollMs = 1000
+const pollWindow = 100
 
 export const runsWatchCommand = () =>
-  runFilterOptions(new Command('watch').description('Live-tail runs: prints each new run and each change of status until Ctrl-C'), 10)
+  runFilterOptions(new Command('watch').description('Live-tail runs: prints the latest (--limit), then each new run and change of status until Ctrl-C'), 10)
     .option('--json', 'print one JSON object per line for each new or changed run')
     .addHelpText('after', '\nExamples:\n  $ zap runs watch\n  $ zap runs watch --zap 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --status failed\n  $ zap runs watch --json | jq -c "select(.status == \\"failed\\")"')
     .action(
@@ -16,17 +17,15 @@ export const runsWatchCommand = () =>
         const api = apiFor(command)
         process.once('SIGINT', () => process.exit(0))
         const seen = new Map<string, string>()
-        const pollQuery = runQuery({ ...flags, limit: String(Math.max(100, Number(flags.limit))) })
-        let query = runQuery(flags)
+        const query = runQuery({ ...flags, limit: String(Math.max(pollWindow, Number(flags.limit))) })
         if (!flags.json) console.log(paint.bold(formatLine('CREATED', 'RUN', 'ZAP', 'STATUS', 'DURATION')))
-        for (;;) {
+        for (let first = true; ; first = false) {
           const { runs } = await api.get<{ runs: RunSummary[] }>(`/runs?${query}`)
-          for (const run of runs.toReversed()) {
-            if (seen.get(run.id) === run.status) continue
-            seen.set(run.id, run.status)
+          const changed = runs.filter((run) => seen.get(run.id) !== run.status)
+          for (const run of changed) seen.set(run.id, run.status)
+          for (const run of (first ? changed.slice(0, Number(flags.limit)) : changed).toReversed()) {
             console.log(flags.json ? JSON.stringify(run) : runLine(run))
           }
-          query = pollQuery
           await Bun.sleep(pollMs)
         }
       }),

@@ -38,7 +38,7 @@ Examples:
         const headers = buildHeaders(flags.header ?? [], body)
         const { zap } = await api.get<{ zap: Zap }>(`/zaps/${checkId(zapId, 'zap')}`)
         const sent = send<{ runId: string; duplicate?: boolean }>(zap.webhookUrl, { method: 'POST', headers, body }, hooks)
-        const { body: accepted } = await withSpinner('Sending the webhook', sent)
+        const accepted = await withSpinner('Sending the webhook', sent)
         if (!flags.wait) {
           if (flags.json) return printJson(accepted)
           return console.log(accepted.duplicate ? `Already received (same idempotency key): run ${accepted.runId}` : `Run ${accepted.runId} queued. Follow it: zap runs show ${accepted.runId}`)
