@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startPipeline, type Pipeline } from '@zap/testkit/pipeline'
 import { startTarget } from '@zap/testkit/target'
 import { logStep, signedUpUser, startStack } from './test-harness.ts'
 
 const target = startTarget()
 let stack: Awaited<ReturnType<typeof startStack>>
-let pipeline: Pipeline
 let ada: Awaited<ReturnType<typeof signedUpUser>>
 beforeAll(async () => {
-  stack = await startStack()
-  pipeline = await startPipeline()
+  stack = await startStack({ pipeline: true })
   ada = await signedUpUser(stack.apiUrl)
 }, 60_000)
 afterAll(async () => {
-  await Promise.all([stack?.stop(), pipeline?.stop()])
+  await stack?.stop()
   target.stop()
 }, 30_000)
 

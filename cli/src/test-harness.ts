@@ -1,20 +1,19 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startService, type RunningService } from '@zap/testkit/services'
+import { startService } from '@zap/testkit/services'
 
 export const binPath = join(import.meta.dir, 'bin.ts')
 
 export type ZapResult = { exitCode: number; stdout: string; stderr: string }
 export type ZapOptions = { env?: Record<string, string>; stdin?: string }
 
-/** The api and hooks services as their own processes, with the webhook URLs the API hands out pointing at hooks. */
-export async function startStack(extra: ('processor' | 'worker')[] = []) {
+/** The api and hooks services as their own processes (webhook URLs pointing at hooks), and optionally a processor and worker. */
+export async function startStack(options: { pipeline?: boolean } = {}) {
   const hooks = await startService('hooks')
   const api = await startService('api', { PUBLIC_HOOKS_URL: hooks.url! })
-  const others: RunningService[] = []
-  for (const name of extra) others.push(await startService(name))
-  return { api, hooks, apiUrl: api.url!, stop: () => Promise.all([api, hooks, ...others].map((service) => service.stop())) }
+  const pipeline = options.pipeline ? await (await import('@zap/testkit/pipeline')).startPipeline() : null
+  return { api, hooks, apiUrl: api.url!, stop: () => Promise.all([api.stop(), hooks.stop(), pipeline?.stop()]) }
 }
 
 /** A clean environment: its own config dir and nothing from the caller's ZAP_* variables. */
