@@ -8,7 +8,7 @@ export const databaseUrl = requireEnv('DATABASE_URL')
 export const sql = connect(databaseUrl)
 export const auth = { secret: 'test-secret-that-is-long-enough-for-hs256', ttlSeconds: 3600 }
 export const hooksUrl = 'http://hooks.test'
-export const api = createApi({ sql, auth, hooksUrl })
+export const api = createApi({ sql, auth, hooksUrl, smtpConfigured: true })
 export const hooks = createHooks({ sql, maxBodyBytes: 64 * 1024 })
 
 type App = { handle: (request: Request) => Response | Promise<Response> }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
-import { freePort } from './ports.ts'
+import { freePort } from '@zap/lib/ports'
 import { requireEnv } from './http.ts'
 
 const root = join(import.meta.dir, '..')

@@ -10,7 +10,7 @@ const app = createApi({
   auth: { secret: env.JWT_SECRET ?? crypto.getRandomValues(new Uint8Array(32)).toHex(), ttlSeconds: env.JWT_TTL_SECONDS },
   hooksUrl: env.PUBLIC_HOOKS_URL,
   smtpConfigured: env.SMTP_URL !== undefined,
-}).listen(env.API_PORT)
+}).listen({ port: env.API_PORT, reusePort: false })
 
 console.log(`zap api listening on http://localhost:${app.server?.port}`)
 

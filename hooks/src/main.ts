@@ -4,7 +4,7 @@ import { readHooksEnv } from './env.ts'
 
 const env = readHooksEnv()
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
-const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1 })
+const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
 
 console.log(`zap hooks listening on http://localhost:${app.server?.port}`)
 

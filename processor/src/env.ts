@@ -1,13 +1,17 @@
 import * as v from 'valibot'
 import { databaseUrl, positiveInteger, readEnv } from '@zap/lib/env'
 
+export const relayEntries = {
+  OUTBOX_BATCH_SIZE: positiveInteger(500),
+  OUTBOX_POLL_MS: positiveInteger(1000),
+}
+
 export const processorEnv = v.object({
   DATABASE_URL: databaseUrl,
   KAFKA_BROKERS: v.pipe(v.string('KAFKA_BROKERS is required, for example localhost:9092'), v.minLength(1)),
   KAFKA_TOPIC: v.optional(v.string(), 'zap-events'),
   KAFKA_PARTITIONS: positiveInteger(6),
-  OUTBOX_BATCH_SIZE: positiveInteger(500),
-  OUTBOX_POLL_MS: positiveInteger(1000),
+  ...relayEntries,
 })
 
 export const readProcessorEnv = () => readEnv(processorEnv)

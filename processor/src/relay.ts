@@ -54,7 +54,7 @@ export function startRelay({ sql, transport, batchSize, pollMs, log = console.er
       running = false
       wake()
       await done
-      await (await listening).unlisten()
+      await (await listening).unlisten().catch(() => {})
     },
   }
 }

@@ -1,32 +1,57 @@
 import * as v from 'valibot'
 import { databaseUrl, durationList, flag, positiveInteger, readEnv } from '@zap/lib/env'
+import type { ExecuteOptions } from './execute.ts'
+import { createMailer } from './steps/email.ts'
+
+export const kafkaEntries = {
+  KAFKA_TOPIC: v.optional(v.string(), 'zap-events'),
+  KAFKA_PARTITIONS: positiveInteger(6),
+  KAFKA_GROUP: v.optional(v.string(), 'zap-workers'),
+  KAFKA_SESSION_TIMEOUT_MS: positiveInteger(30_000),
+}
+
+export const stepEntries = {
+  WORKER_CONCURRENCY: positiveInteger(64),
+  STEP_MAX_ATTEMPTS: positiveInteger(5),
+  STEP_TIMEOUT_MS: positiveInteger(10_000),
+  RETRY_BASE_MS: positiveInteger(1_000),
+  RETRY_MAX_MS: positiveInteger(15 * 60_000),
+  HTTP_RESPONSE_MAX_BYTES: positiveInteger(256 * 1024),
+  ALLOW_PRIVATE_TARGETS: flag(false),
+  SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://...'))),
+  SMTP_FROM: v.optional(v.string(), 'zap <zap@localhost>'),
+  AUTO_REPLAY_SCHEDULE: v.optional(durationList, '5m,30m,1h,3h,6h'),
+}
+
+export const stepTimeoutFitsSession = v.check(
+  (env: { STEP_TIMEOUT_MS: number; KAFKA_SESSION_TIMEOUT_MS: number }) => env.STEP_TIMEOUT_MS < env.KAFKA_SESSION_TIMEOUT_MS / 2,
+  'STEP_TIMEOUT_MS must be under half of KAFKA_SESSION_TIMEOUT_MS, so a slow target never causes a rebalance',
+)
 
 export const workerEnv = v.pipe(
   v.object({
     DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: v.pipe(v.string('KAFKA_BROKERS is required, for example localhost:9092'), v.minLength(1)),
-    KAFKA_TOPIC: v.optional(v.string(), 'zap-events'),
-    KAFKA_PARTITIONS: positiveInteger(6),
-    KAFKA_GROUP: v.optional(v.string(), 'zap-workers'),
-    KAFKA_SESSION_TIMEOUT_MS: positiveInteger(30_000),
-    WORKER_CONCURRENCY: positiveInteger(64),
-    STEP_MAX_ATTEMPTS: positiveInteger(5),
-    STEP_TIMEOUT_MS: positiveInteger(10_000),
-    RETRY_BASE_MS: positiveInteger(1_000),
-    RETRY_MAX_MS: positiveInteger(15 * 60_000),
-    HTTP_RESPONSE_MAX_BYTES: positiveInteger(256 * 1024),
-    ALLOW_PRIVATE_TARGETS: flag(false),
-    SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://...'))),
-    SMTP_FROM: v.optional(v.string(), 'zap <zap@localhost>'),
-    AUTO_REPLAY_SCHEDULE: v.optional(durationList, '5m,30m,1h,3h,6h'),
     DATABASE_POOL_SIZE: positiveInteger(10),
+    ...kafkaEntries,
+    ...stepEntries,
   }),
-  v.check(
-    (env) => env.STEP_TIMEOUT_MS < env.KAFKA_SESSION_TIMEOUT_MS / 2,
-    'STEP_TIMEOUT_MS must be under half of KAFKA_SESSION_TIMEOUT_MS, so a slow target never causes a rebalance',
-  ),
+  stepTimeoutFitsSession,
 )
 
-export type WorkerEnv = v.InferOutput<typeof workerEnv>
-
 export const readWorkerEnv = () => readEnv(workerEnv)
+
+type StepEnv = v.InferOutput<v.ObjectSchema<typeof stepEntries, undefined>>
+
+export function executeOptionsFrom(env: StepEnv): ExecuteOptions {
+  return {
+    maxAttempts: env.STEP_MAX_ATTEMPTS,
+    retryBaseMs: env.RETRY_BASE_MS,
+    retryMaxMs: env.RETRY_MAX_MS,
+    stepTimeoutMs: env.STEP_TIMEOUT_MS,
+    maxResponseBytes: env.HTTP_RESPONSE_MAX_BYTES,
+    allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS,
+    autoReplayScheduleMs: env.AUTO_REPLAY_SCHEDULE,
+    mailer: createMailer(env.SMTP_URL, env.SMTP_FROM, env.STEP_TIMEOUT_MS),
+  }
+}

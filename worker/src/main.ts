@@ -1,8 +1,8 @@
 import { connect } from '@zap/sql/db'
 import { createKafka, ensureTopic } from '@zap/lib/kafka'
 import { consumeSteps } from './consumer.ts'
-import { readWorkerEnv } from './env.ts'
-import { createMailer } from './steps/email.ts'
+import { executeOptionsFrom, readWorkerEnv } from './env.ts'
+import { createStepHandler } from './handler.ts'
 
 const env = readWorkerEnv()
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
@@ -14,22 +14,8 @@ consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
   console.log(`zap worker ready: joined ${payload.groupId} with ${Object.values(payload.memberAssignment).flat().length} partitions`)
 })
 
-const consuming = await consumeSteps({
-  sql,
-  consumer,
-  topic: env.KAFKA_TOPIC,
-  concurrency: env.WORKER_CONCURRENCY,
-  execute: {
-    maxAttempts: env.STEP_MAX_ATTEMPTS,
-    retryBaseMs: env.RETRY_BASE_MS,
-    retryMaxMs: env.RETRY_MAX_MS,
-    stepTimeoutMs: env.STEP_TIMEOUT_MS,
-    maxResponseBytes: env.HTTP_RESPONSE_MAX_BYTES,
-    allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS,
-    autoReplayScheduleMs: env.AUTO_REPLAY_SCHEDULE,
-    mailer: createMailer(env.SMTP_URL, env.SMTP_FROM, env.STEP_TIMEOUT_MS),
-  },
-})
+const handler = createStepHandler(sql, executeOptionsFrom(env))
+const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler })
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, async () => {

@@ -1,0 +1,49 @@
+import { resolve } from 'node:path'
+import { connect } from '@zap/sql/db'
+import { migrate } from '@zap/sql/migrate'
+import { startEmbeddedPostgres } from '@zap/sql/embedded-postgres'
+import { createApi } from '@zap/api/app'
+import { createHooks } from '@zap/hooks/app'
+import { createStepHandler } from '@zap/worker/handler'
+import { executeOptionsFrom } from '@zap/worker/env'
+import { readStandaloneEnv } from './env.ts'
+import { startPipeline } from './pipeline.ts'
+import { jwtSecret } from './secret.ts'
+
+/** The whole of zap in one process: PostgreSQL (embedded unless DATABASE_URL), api, hooks, relay and worker. */
+const env = readStandaloneEnv()
+const dataDir = resolve(env.ZAP_DATA_DIR)
+const postgres = env.DATABASE_URL ? null : await startEmbeddedPostgres(resolve(dataDir, 'postgres'))
+const sql = connect(env.DATABASE_URL ?? postgres!.url, { max: env.DATABASE_POOL_SIZE })
+await migrate(sql)
+
+const api = createApi({
+  sql,
+  auth: { secret: env.JWT_SECRET ?? (await jwtSecret(dataDir)), ttlSeconds: env.JWT_TTL_SECONDS },
+  hooksUrl: env.PUBLIC_HOOKS_URL,
+  smtpConfigured: env.SMTP_URL !== undefined,
+}).listen({ port: env.API_PORT, reusePort: false })
+const hooks = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
+const handler = createStepHandler(sql, executeOptionsFrom(env))
+const pipeline = await startPipeline(sql, env, handler)
+
+console.log(`zap is ready
+  API        http://localhost:${env.API_PORT}/api/v1  (docs: http://localhost:${env.API_PORT}/docs)
+  Webhooks   ${env.PUBLIC_HOOKS_URL}/hooks/<zapId>
+  Database   ${postgres ? `embedded PostgreSQL, data in ${resolve(dataDir, 'postgres')}` : 'DATABASE_URL'}
+  Transport  ${pipeline.transport}
+Next: bun zap signup --api http://localhost:${env.API_PORT}`)
+
+let stopping = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (stopping) return
+    stopping = true
+    await hooks.stop()
+    await pipeline.stop()
+    await api.stop()
+    await sql.end({ timeout: 5 })
+    await postgres?.stop()
+    process.exit(0)
+  })
+}

@@ -1,0 +1,42 @@
+import type { Sql } from '@zap/sql/db'
+import { requeueOrphanedRuns } from '@zap/sql/recovery'
+import { createKafka, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
+import { startRelay } from '@zap/processor/relay'
+import { consumeSteps } from '@zap/worker/consumer'
+import type { StepHandler } from '@zap/worker/handler'
+import { inProcessTransport } from '@zap/worker/in-process'
+import type { StandaloneEnv } from './env.ts'
+
+/** The outbox relay and the step executor in this process, handing work over Kafka or directly. */
+export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepHandler) {
+  const relayOptions = { sql, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS }
+  if (!env.KAFKA_BROKERS) {
+    const requeued = await requeueOrphanedRuns(sql)
+    if (requeued > 0) console.log(`requeued ${requeued} unfinished runs`)
+    const transport = inProcessTransport(handler, env.WORKER_CONCURRENCY)
+    const relay = startRelay({ ...relayOptions, transport })
+    return {
+      transport: 'in-process',
+      stop: async () => {
+        await relay.stop()
+        await transport.stop()
+      },
+    }
+  }
+  const kafka = createKafka(env.KAFKA_BROKERS, 'zap')
+  await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await producer.connect()
+  const relay = startRelay({ ...relayOptions, transport: kafkaTransport(producer, env.KAFKA_TOPIC) })
+  const consumer = kafka.consumer({ groupId: env.KAFKA_GROUP, sessionTimeout: env.KAFKA_SESSION_TIMEOUT_MS, heartbeatInterval: 3_000 })
+  await consumer.connect()
+  const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler })
+  return {
+    transport: `Kafka ${env.KAFKA_BROKERS} (topic ${env.KAFKA_TOPIC})`,
+    stop: async () => {
+      await relay.stop()
+      await consuming.stop()
+      await producer.disconnect()
+    },
+  }
+}

@@ -1,0 +1,129 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+import { freePort } from '@zap/lib/ports'
+import { requireEnv } from '@zap/testkit/http'
+import { waitUntil } from '@zap/testkit/services'
+import { startTarget } from '@zap/testkit/target'
+
+const root = join(import.meta.dir, '..', '..')
+const target = startTarget()
+target.on('/work', async () => {
+  await Bun.sleep(20)
+  return Response.json({ ok: true })
+})
+const dataDirs: string[] = []
+
+afterAll(async () => {
+  target.stop()
+  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true })
+}, 30_000)
+
+type Dev = { process: Subprocess; output: () => string; signal: (signal: NodeJS.Signals) => void }
+
+async function startDev(env: Record<string, string>): Promise<Dev> {
+  const { DATABASE_URL, KAFKA_BROKERS, ...inherited } = Bun.env
+  const child = Bun.spawn(['bun', 'run', 'dev'], { cwd: root, env: { ...inherited, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  let output = ''
+  for (const stream of [child.stdout, child.stderr]) void (async () => {
+    for await (const chunk of stream) output += new TextDecoder().decode(chunk)
+  })()
+  await waitUntil(() => {
+    if (child.exitCode !== null) throw new Error(`bun run dev exited with ${child.exitCode}:\n${output}`)
+    return output.includes('zap is ready')
+  }, 'bun run dev to be ready', 60_000)
+  // `bun run dev` is a wrapper around the server process; the server's PostgreSQL is left alone,
+  // as it would be when only the zap process crashes.
+  const signal = (name: NodeJS.Signals) => {
+    const server = childrenOf(child.pid)[0]!
+    process.kill(server, name)
+    if (name === 'SIGKILL') process.kill(child.pid, name)
+  }
+  return { process: child, output: () => output, signal }
+}
+
+function childrenOf(pid: number) {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)
+}
+
+async function crashAndRecover(extraEnv: Record<string, string>) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'zap-dev-'))
+  await chmod(dataDir, 0o755)
+  dataDirs.push(dataDir)
+  const [apiPort, hooksPort] = [await freePort(), await freePort()]
+  const env = { ZAP_DATA_DIR: dataDir, API_PORT: String(apiPort), HOOKS_PORT: String(hooksPort), ALLOW_PRIVATE_TARGETS: 'true', RETRY_BASE_MS: '50', ...extraEnv }
+  const apiUrl = `http://127.0.0.1:${apiPort}/api/v1`
+  let dev = await startDev(env)
+
+  const signup = await fetch(`${apiUrl}/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `dev-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', name: 'Dev' }),
+  })
+  const { token } = (await signup.json()) as { token: string }
+  const authorization = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  const created = await fetch(`${apiUrl}/zaps`, {
+    method: 'POST',
+    headers: authorization,
+    body: JSON.stringify({ name: 'crash test', steps: [{ type: 'http', config: { url: `${target.url}/work`, body: { n: '{{trigger.body.n}}' } } }] }),
+  })
+  const { zap } = (await created.json()) as { zap: { id: string } }
+
+  const accepted: string[] = []
+  const rejected: string[] = []
+  const fire = async (n: number) => {
+    try {
+      const response = await fetch(`http://127.0.0.1:${hooksPort}/hooks/${zap.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) })
+      if (response.status === 202) accepted.push(((await response.json()) as { runId: string }).runId)
+      else rejected.push(`${n}: ${response.status}`)
+    } catch (error) {
+      rejected.push(`${n}: ${(error as Error).message}`)
+    }
+  }
+  const firing = Promise.all(Array.from({ length: 100 }, (_, n) => Bun.sleep(n * 5).then(() => fire(n))))
+  await waitUntil(() => accepted.length >= 50, 'half the webhooks to be accepted')
+  dev.signal('SIGKILL')
+  await firing
+  await dev.process.exited
+  dev = await startDev(env)
+  await Promise.all(Array.from({ length: 100 }, (_, n) => fire(100 + n)))
+
+  let runs: { id: string; status: string }[] = []
+  await waitUntil(async () => {
+    const response = await fetch(`${apiUrl}/runs?zapId=${zap.id}&limit=500`, { headers: authorization })
+    runs = ((await response.json()) as { runs: typeof runs }).runs
+    return runs.length >= accepted.length && runs.every((run) => run.status === 'succeeded')
+  }, () => `every run to succeed (${runs.filter((run) => run.status !== 'succeeded').length} of ${runs.length} not yet)`, 60_000)
+  dev.signal('SIGTERM')
+  const exitCode = await dev.process.exited
+  expect(exitCode).toBe(0)
+  expect(rejected.filter((line) => !line.startsWith('0') && Number(line.split(':')[0]) >= 100)).toEqual([])
+
+  const stored = new Set(runs.map((run) => run.id))
+  expect(accepted.length).toBeGreaterThanOrEqual(150)
+  expect(new Set(accepted).size).toBe(accepted.length)
+  for (const runId of accepted) expect(stored.has(runId)).toBe(true)
+  const hits = new Map<string, number>()
+  for (const request of target.requestsTo('/work')) {
+    const [runId, stepIndex] = String(request.headers['idempotency-key']).split(':')
+    expect(stepIndex).toBe('0')
+    hits.set(runId!, (hits.get(runId!) ?? 0) + 1)
+  }
+  for (const runId of stored) expect(hits.get(runId)).toBeGreaterThanOrEqual(1)
+  const duplicates = [...stored].reduce((sum, runId) => sum + hits.get(runId)! - 1, 0)
+  expect(duplicates).toBeLessThanOrEqual(64)
+}
+
+describe('bun run dev, the one-process mode', () => {
+  test('SIGKILL mid-way loses no accepted webhook and every run completes after a restart', async () => {
+    await crashAndRecover({})
+  }, 180_000)
+
+  test('the same with KAFKA_BROKERS set uses the real broker', async () => {
+    const suffix = crypto.randomUUID().slice(0, 8)
+    await crashAndRecover({ KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'), KAFKA_TOPIC: `zap-dev-${suffix}`, KAFKA_GROUP: `zap-dev-${suffix}`, KAFKA_SESSION_TIMEOUT_MS: '8000', STEP_TIMEOUT_MS: '3000' })
+  }, 180_000)
+})

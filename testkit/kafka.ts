@@ -1,0 +1,222 @@
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Kafka, logLevel } from 'kafkajs'
+import type { Subprocess } from 'bun'
+
+export type KafkaBroker = {
+  brokers: string
+  stop(): Promise<void>
+  /** Stops the broker but keeps its ports and data, to simulate Kafka going away. */
+  pause(): Promise<void>
+  /** Starts the paused broker again on the same ports and data and waits until it serves. */
+  resume(): Promise<void>
+}
+
+const brokerFiles = join(import.meta.dir, 'kafka')
+const pomPath = join(brokerFiles, 'pom.xml')
+const kafkaVersion = readFileSync(pomPath, 'utf8').match(/<kafka\.version>(.+)<\/kafka\.version>/)![1]
+const readyTimeoutMs = 60_000
+const stopGraceMs = 5_000
+// A test broker lives seconds and moves little data: the quick JIT tier alone starts it ~20% faster.
+const fastStartJvm = ['-XX:TieredStopAtLevel=1']
+const installHint =
+  'A real Kafka broker for tests runs from Apache Kafka jars: install Java 17+ and Maven ' +
+  '(Debian: apt-get install openjdk-17-jdk-headless maven).'
+
+/** Starts a single-node KRaft Kafka broker on 127.0.0.1 from Maven Central jars. */
+export async function startKafka(options: { cacheDir?: string } = {}): Promise<KafkaBroker> {
+  requireCommand('java', 'to run the Kafka broker')
+  const libs = await fetchKafkaJars(options.cacheDir ?? join(import.meta.dir, '..', '.cache', 'kafka', kafkaVersion))
+  const dataDir = mkdtempSync(join(tmpdir(), 'zap-kafka-'))
+  const [brokerPort, controllerPort] = freePorts(2)
+  const brokers = `127.0.0.1:${brokerPort}`
+  const configPath = join(dataDir, 'server.properties')
+  const logPath = join(dataDir, 'broker.log')
+  writeFileSync(configPath, serverProperties(brokerPort, controllerPort, join(dataDir, 'logs')))
+
+  let broker: Subprocess | undefined
+  const abandonBroker = () => {
+    broker?.kill('SIGKILL')
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 })
+  }
+  const start = async () => {
+    broker = launchBroker(libs, configPath, logPath)
+    await waitUntilReady(brokers, broker, logPath)
+  }
+  const stop = async () => {
+    if (broker) await stopProcess(broker)
+    process.off('exit', abandonBroker)
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  process.on('exit', abandonBroker)
+  try {
+    await formatStorage(libs, configPath)
+    await start()
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return {
+    brokers,
+    stop,
+    pause: async () => {
+      if (broker) await stopProcess(broker)
+    },
+    resume: start,
+  }
+}
+
+async function fetchKafkaJars(cacheDir: string) {
+  const libs = join(cacheDir, 'libs')
+  if (existsSync(libs)) return libs
+  requireCommand('mvn', `to fetch the Kafka ${kafkaVersion} jars from Maven Central once`)
+  mkdirSync(cacheDir, { recursive: true })
+  const download = `${libs}.partial-${process.pid}`
+  const { exitCode, output } = await run(['mvn', '-B', '-q', '-f', pomPath, 'dependency:copy-dependencies', `-DoutputDirectory=${download}`])
+  if (exitCode !== 0) {
+    rmSync(download, { recursive: true, force: true })
+    throw new Error(`Fetching the Kafka ${kafkaVersion} jars with Maven failed (exit ${exitCode}). ${installHint}\n${tail(output)}`)
+  }
+  try {
+    renameSync(download, libs)
+  } catch (error) {
+    rmSync(download, { recursive: true, force: true })
+    if (!existsSync(libs)) throw error
+  }
+  return libs
+}
+
+async function formatStorage(libs: string, configPath: string) {
+  const { exitCode, output } = await run(['java', ...fastStartJvm, '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${randomClusterId()}`, `--config=${configPath}`])
+  if (exitCode !== 0) throw new Error(`Formatting the Kafka storage with the jars in ${libs} failed (exit ${exitCode}). ${installHint}\n${tail(output)}`)
+}
+
+function launchBroker(libs: string, configPath: string, logPath: string) {
+  const log = openSync(logPath, 'a')
+  const broker = Bun.spawn([
+    ...dieWithParent(),
+    'java',
+    ...fastStartJvm,
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:InitiatingHeapOccupancyPercent=35',
+    '-XX:+ExplicitGCInvokesConcurrent',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(brokerFiles, 'log4j2.properties')}`,
+    '-cp',
+    `${libs}/*`,
+    'kafka.Kafka',
+    configPath,
+  ], { stdin: 'ignore', stdout: log, stderr: log })
+  closeSync(log)
+  return broker
+}
+
+// setpriv has Linux kill the broker when this process dies, even where no 'exit' handler runs (SIGKILL).
+function dieWithParent() {
+  return Bun.which('setpriv') ? ['setpriv', '--pdeathsig', 'KILL'] : []
+}
+
+async function waitUntilReady(brokers: string, broker: Subprocess, logPath: string) {
+  const kafka = new Kafka({ clientId: 'zap-testkit', brokers: [brokers], logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } })
+  const deadline = Date.now() + readyTimeoutMs
+  while (Date.now() < deadline) {
+    if (broker.exitCode !== null || broker.signalCode !== null) {
+      throw new Error(`The Kafka broker exited while starting (${broker.signalCode ?? `exit ${broker.exitCode}`}). ${installHint}\n${logTail(logPath)}`)
+    }
+    if (await servesGroups(kafka)) return
+    await Bun.sleep(200)
+  }
+  throw new Error(`The Kafka broker on ${brokers} was not ready after ${readyTimeoutMs / 1000}s. ${installHint}\n${logTail(logPath)}`)
+}
+
+// A group lookup creates __consumer_offsets, so the first consumer group of a test joins at once.
+async function servesGroups(kafka: Kafka) {
+  const admin = kafka.admin()
+  try {
+    await admin.connect()
+    await admin.describeCluster()
+    await admin.describeGroups(['zap-testkit-ready'])
+    return true
+  } catch {
+    return false
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+async function stopProcess(child: Subprocess) {
+  child.kill('SIGTERM')
+  const forceKill = setTimeout(() => child.kill('SIGKILL'), stopGraceMs)
+  await child.exited
+  clearTimeout(forceKill)
+}
+
+function serverProperties(brokerPort: number, controllerPort: number, logDir: string) {
+  return `process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${controllerPort}
+listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=${logDir}
+num.partitions=6
+auto.create.topics.enable=true
+group.initial.rebalance.delay.ms=0
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+log.segment.bytes=16777216
+log.cleaner.dedupe.buffer.size=8388608
+`
+}
+
+function freePorts(count: number) {
+  const listeners = Array.from({ length: count }, () => Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } }))
+  const ports = listeners.map(listener => listener.port)
+  for (const listener of listeners) listener.stop(true)
+  return ports
+}
+
+// Kafka's Uuid: 16 random bytes in unpadded base64url; a leading '-' would read as a CLI flag.
+function randomClusterId() {
+  const id = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url')
+  return id.startsWith('-') ? randomClusterId() : id
+}
+
+function requireCommand(command: string, purpose: string) {
+  if (!Bun.which(command)) throw new Error(`\`${command}\` was not found on PATH; it is needed ${purpose}. ${installHint}`)
+}
+
+async function run(command: string[]) {
+  const child = Bun.spawn(command, { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  return { exitCode, output: stdout + stderr }
+}
+
+function logTail(logPath: string) {
+  return `The broker log ends with:\n${tail(existsSync(logPath) ? readFileSync(logPath, 'utf8') : '')}`
+}
+
+function tail(text: string, lines = 40) {
+  return text.trimEnd().split('\n').slice(-lines).join('\n')
+}
+
+if (import.meta.main) {
+  const kafka = await startKafka()
+  console.log(`KAFKA_BROKERS=${kafka.brokers}`)
+  const shutdown = async () => {
+    await kafka.stop()
+    process.exit(0)
+  }
+  process.once('SIGINT', shutdown)
+  process.once('SIGTERM', shutdown)
+}
