@@ -1,8 +1,9 @@
 import * as v from 'valibot'
 
-/** Parses the environment once; a bad variable stops the process with a message naming it. */
+/** Parses the environment once (an empty variable counts as unset); a bad one stops the process with a message naming it. */
 export function readEnv<S extends v.GenericSchema>(schema: S, env: Record<string, string | undefined> = Bun.env): v.InferOutput<S> {
-  const result = v.safeParse(schema, env)
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
+  const result = v.safeParse(schema, set)
   if (result.success) return result.output
   const problems = result.issues.map((issue) => `  ${v.getDotPath(issue) ?? '?'}: ${issue.message}`)
   console.error(`Invalid configuration:\n${problems.join('\n')}`)

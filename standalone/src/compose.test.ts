@@ -1,0 +1,38 @@
+import { describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+
+const root = join(import.meta.dir, '..', '..')
+
+// `docker compose` (v2 plugin) or Debian's `docker-compose`: both validate a file without an engine.
+function composeCommand() {
+  if (Bun.spawnSync(['docker', 'compose', 'version'], { stderr: 'ignore', stdout: 'ignore' }).exitCode === 0) return ['docker', 'compose']
+  if (Bun.which('docker-compose')) return ['docker-compose']
+  throw new Error('Neither `docker compose` nor `docker-compose` is installed; on Debian: apt-get install docker-compose')
+}
+
+function config(env: Record<string, string>) {
+  const { JWT_SECRET, ...inherited } = Bun.env
+  const result = Bun.spawnSync([...composeCommand(), '-f', join(root, 'compose.yaml'), 'config'], { cwd: root, env: { ...inherited, ...env } })
+  return { exitCode: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() }
+}
+
+describe('compose.yaml', () => {
+  test('validates and runs the stack in order: database, migration, then the services', () => {
+    const result = config({ JWT_SECRET: 'a'.repeat(32) })
+    expect(result.stderr).toBe('')
+    expect(result.exitCode).toBe(0)
+    const { services } = Bun.YAML.parse(result.stdout) as { services: Record<string, any> }
+    expect(Object.keys(services).sort()).toEqual(['api', 'hooks', 'kafka', 'migrate', 'postgres', 'processor', 'worker'])
+    expect(services.worker.deploy.replicas).toBe(2)
+    expect(services.migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } })
+    expect(services.processor.depends_on).toMatchObject({ migrate: { condition: 'service_completed_successfully' }, kafka: { condition: 'service_healthy' } })
+    for (const name of ['postgres', 'kafka', 'api', 'hooks']) expect(services[name].healthcheck).toBeDefined()
+    expect(services.api.environment.JWT_SECRET).toBe('a'.repeat(32))
+  })
+
+  test('refuses to start without a JWT secret instead of baking one in', () => {
+    const result = config({})
+    expect(result.exitCode).not.toBe(0)
+    expect(result.stderr).toContain('JWT_SECRET')
+  })
+})
