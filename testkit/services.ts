@@ -3,6 +3,8 @@ import type { Subprocess } from 'bun'
 import { freePort } from '@zap/lib/ports'
 import { requireEnv } from './http.ts'
 
+export { freePort }
+
 const root = join(import.meta.dir, '..')
 
 export type Service = 'api' | 'hooks' | 'processor' | 'worker'

@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 import { Command } from 'commander'
+import { devCommand } from './commands/dev.ts'
 import { loginCommand } from './commands/login.ts'
 import { logoutCommand } from './commands/logout.ts'
 import { runsListCommand } from './commands/runs-list.ts'
@@ -49,5 +50,6 @@ await new Command('zap')
   .addCommand(stepsCommand())
   .addCommand(triggerCommand())
   .addCommand(runs)
+  .addCommand(devCommand())
   .addHelpText('after', helpFooter)
   .parseAsync()

@@ -32,7 +32,7 @@ console.log(`zap is ready
   Webhooks   ${env.PUBLIC_HOOKS_URL}/hooks/<zapId>
   Database   ${postgres ? `embedded PostgreSQL, data in ${resolve(dataDir, 'postgres')}` : 'DATABASE_URL'}
   Transport  ${pipeline.transport}
-Next: bun zap signup --api http://localhost:${env.API_PORT}`)
+Next: bun zap signup${env.API_PORT === 3001 ? "" : ` --api http://localhost:${env.API_PORT}`}`)
 
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
