@@ -17,7 +17,7 @@ type CallOptions = { token?: string; body?: unknown; headers?: Record<string, st
 export async function call(app: App, method: string, path: string, options: CallOptions = {}) {
   const headers: Record<string, string> = { ...options.headers }
   if (options.token) headers.authorization = `Bearer ${options.token}`
-  let body: BodyInit | undefined
+  let body: string | undefined
   if (typeof options.body === 'string') body = options.body
   else if (options.body !== undefined) {
     body = JSON.stringify(options.body)

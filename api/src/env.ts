@@ -11,17 +11,17 @@ export const apiEntries = {
   SMTP_URL: v.optional(v.string()),
 }
 
-export const jwtSecretInProduction = v.check(
-  (env: { NODE_ENV: string; JWT_SECRET?: string }) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== undefined,
-  'JWT_SECRET is required when NODE_ENV=production',
-)
+export const jwtSecretInProduction = <Env extends { NODE_ENV: string; JWT_SECRET?: string }>() =>
+  v.check<Env, string>((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== undefined, 'JWT_SECRET is required when NODE_ENV=production')
 
 export const publicHooksUrl = (env: { PUBLIC_HOOKS_URL?: string; HOOKS_PORT: number }) =>
   (env.PUBLIC_HOOKS_URL ?? `http://localhost:${env.HOOKS_PORT}`).replace(/\/+$/, '')
 
+const apiObject = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), ...apiEntries })
+
 export const apiEnv = v.pipe(
-  v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), ...apiEntries }),
-  jwtSecretInProduction,
+  apiObject,
+  jwtSecretInProduction<v.InferOutput<typeof apiObject>>(),
   v.transform((env) => ({ ...env, PUBLIC_HOOKS_URL: publicHooksUrl(env) })),
 )
 

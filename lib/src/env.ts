@@ -17,7 +17,7 @@ export const positiveInteger = (fallback: number) =>
   v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1)), String(fallback))
 
 export const flag = (fallback: boolean) =>
-  v.optional(v.pipe(v.picklist(['true', 'false', '1', '0']), v.transform((value) => value === 'true' || value === '1')), String(fallback))
+  v.optional(v.pipe(v.picklist(['true', 'false', '1', '0']), v.transform((value) => value === 'true' || value === '1')), fallback ? 'true' : 'false')
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 

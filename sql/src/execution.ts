@@ -86,7 +86,7 @@ export async function recordStepAttempt(sql: Sql | TransactionSql, record: StepR
   return row!.recorded
 }
 
-const json = (sql: Sql, value: unknown) => (value === undefined || value === null ? null : sql.json(value as never))
+const json = (sql: Pick<Sql, 'json'>, value: unknown) => (value === undefined || value === null ? null : sql.json(value as never))
 
 /** The last resort when a step cannot be executed or recorded at all: the run fails with the reason. */
 export async function failRunOnInternalError(sql: Sql, runId: string, stepIndex: number, type: string, error: string) {

@@ -26,7 +26,7 @@ export async function createZap(sql: Sql, userId: string, input: { name: string;
       values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.autoReplay ?? false}, ${input.secret ?? null})
       returning id
     )
-    insert into zap_versions (zap_id, version, steps) select id, 1, ${sql.json(input.steps)} from zap`
+    insert into zap_versions (zap_id, version, steps) select id, 1, ${sql.json(input.steps as never)} from zap`
   return (await findZap(sql, userId, id))!
 }
 
@@ -58,7 +58,7 @@ export async function updateZap(
       select version from zaps where id = ${id} and user_id = ${userId} and deleted_at is null for update`
     if (!zap) return false
     const version = input.steps ? zap.version + 1 : zap.version
-    if (input.steps) await tx`insert into zap_versions (zap_id, version, steps) values (${id}, ${version}, ${tx.json(input.steps)})`
+    if (input.steps) await tx`insert into zap_versions (zap_id, version, steps) values (${id}, ${version}, ${tx.json(input.steps as never)})`
     await tx`
       update zaps set
         name = coalesce(${input.name ?? null}, name),

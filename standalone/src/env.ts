@@ -5,20 +5,24 @@ import { hooksEntries } from '@zap/hooks/env'
 import { kafkaEntries, stepEntries, stepTimeoutFitsSession } from '@zap/worker/env'
 import { relayEntries } from '@zap/processor/env'
 
+const standaloneObject = v.object({
+  ZAP_DATA_DIR: v.optional(v.string(), '.zap'),
+  DATABASE_URL: v.optional(v.pipe(v.string(), v.regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres://'))),
+  DATABASE_POOL_SIZE: positiveInteger(20),
+  KAFKA_BROKERS: v.optional(v.pipe(v.string(), v.minLength(1))),
+  ...apiEntries,
+  ...hooksEntries,
+  ...relayEntries,
+  ...kafkaEntries,
+  ...stepEntries,
+})
+
+type Env = v.InferOutput<typeof standaloneObject>
+
 export const standaloneEnv = v.pipe(
-  v.object({
-    ZAP_DATA_DIR: v.optional(v.string(), '.zap'),
-    DATABASE_URL: v.optional(v.pipe(v.string(), v.regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres://'))),
-    DATABASE_POOL_SIZE: positiveInteger(20),
-    KAFKA_BROKERS: v.optional(v.pipe(v.string(), v.minLength(1))),
-    ...apiEntries,
-    ...hooksEntries,
-    ...relayEntries,
-    ...kafkaEntries,
-    ...stepEntries,
-  }),
-  jwtSecretInProduction,
-  stepTimeoutFitsSession,
+  standaloneObject,
+  jwtSecretInProduction<Env>(),
+  stepTimeoutFitsSession<Env>(),
   v.transform((env) => ({ ...env, PUBLIC_HOOKS_URL: publicHooksUrl(env) })),
 )
 

@@ -23,21 +23,21 @@ export const stepEntries = {
   AUTO_REPLAY_SCHEDULE: v.optional(durationList, '5m,30m,1h,3h,6h'),
 }
 
-export const stepTimeoutFitsSession = v.check(
-  (env: { STEP_TIMEOUT_MS: number; KAFKA_SESSION_TIMEOUT_MS: number }) => env.STEP_TIMEOUT_MS < env.KAFKA_SESSION_TIMEOUT_MS / 2,
-  'STEP_TIMEOUT_MS must be under half of KAFKA_SESSION_TIMEOUT_MS, so a slow target never causes a rebalance',
-)
+export const stepTimeoutFitsSession = <Env extends { STEP_TIMEOUT_MS: number; KAFKA_SESSION_TIMEOUT_MS: number }>() =>
+  v.check<Env, string>(
+    (env) => env.STEP_TIMEOUT_MS < env.KAFKA_SESSION_TIMEOUT_MS / 2,
+    'STEP_TIMEOUT_MS must be under half of KAFKA_SESSION_TIMEOUT_MS, so a slow target never causes a rebalance',
+  )
 
-export const workerEnv = v.pipe(
-  v.object({
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: v.pipe(v.string('KAFKA_BROKERS is required, for example localhost:9092'), v.minLength(1)),
-    DATABASE_POOL_SIZE: positiveInteger(10),
-    ...kafkaEntries,
-    ...stepEntries,
-  }),
-  stepTimeoutFitsSession,
-)
+const workerObject = v.object({
+  DATABASE_URL: databaseUrl,
+  KAFKA_BROKERS: v.pipe(v.string('KAFKA_BROKERS is required, for example localhost:9092'), v.minLength(1)),
+  DATABASE_POOL_SIZE: positiveInteger(10),
+  ...kafkaEntries,
+  ...stepEntries,
+})
+
+export const workerEnv = v.pipe(workerObject, stepTimeoutFitsSession<v.InferOutput<typeof workerObject>>())
 
 export const readWorkerEnv = () => readEnv(workerEnv)
 
