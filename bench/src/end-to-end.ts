@@ -1,0 +1,54 @@
+import type { Sql } from '@zap/sql/db'
+import { generateLoad } from './load.ts'
+import { expectStored, webhookBody } from './ingestion.ts'
+import { percentile } from './stats.ts'
+
+export type EndToEnd = {
+  offeredRate: number | 'max'
+  accepted: number
+  completed: number
+  failed: number
+  unfinished: number
+  runsPerSecond: number
+  p50: number
+  p95: number
+  p99: number
+}
+
+const drainTimeoutMs = 120_000
+
+/** Sends `amount` webhooks at a fixed rate (or as fast as hooks takes them), waits for the runs to finish, and reads their latency from the runs table. */
+export async function measureEndToEnd(sql: Sql, hooksUrl: string, zapId: string, options: { rate?: number; connections: number; amount: number }): Promise<EndToEnd> {
+  const load = await generateLoad({ url: `${hooksUrl}/hooks/${zapId}`, connections: options.connections, amount: options.amount, body: webhookBody, rate: options.rate })
+  const unfinished = await waitForDrain(sql, zapId)
+  await expectStored(sql, zapId, load.accepted)
+  const [summary] = await sql<{ failed: number; spanMs: number }[]>`
+    select count(*) filter (where status = 'failed')::int as failed,
+      extract(epoch from max(finished_at) - min(created_at))::float8 * 1000 as "spanMs"
+    from runs where zap_id = ${zapId}`
+  const latencies = (await sql<{ ms: number }[]>`
+    select extract(epoch from finished_at - created_at)::float8 * 1000 as ms
+    from runs where zap_id = ${zapId} and status = 'succeeded' order by 1`).map((row) => row.ms)
+  return {
+    offeredRate: options.rate ?? 'max',
+    accepted: load.accepted,
+    completed: latencies.length,
+    failed: summary!.failed,
+    unfinished,
+    runsPerSecond: latencies.length / (summary!.spanMs / 1000),
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+  }
+}
+
+/** Waits until no run of the zap is queued or running; returns how many still are at the timeout. */
+async function waitForDrain(sql: Sql, zapId: string) {
+  const deadline = Date.now() + drainTimeoutMs
+  for (;;) {
+    const [row] = await sql<{ open: number }[]>`
+      select count(*)::int as open from runs where zap_id = ${zapId} and status in ('queued', 'running')`
+    if (row!.open === 0 || Date.now() > deadline) return row!.open
+    await Bun.sleep(250)
+  }
+}

@@ -1,0 +1,95 @@
+import type { Throughput } from './ingestion.ts'
+import type { EndToEnd } from './end-to-end.ts'
+import type { PeerResult } from './peer.ts'
+import { round } from './stats.ts'
+
+export type ResourceRow = { name: string; idleRssMb: number; peakRssMb: number; cpuSecondsPer1000Runs: number }
+
+export type Results = {
+  startedAt: string
+  machine: { cores: number; bun: string }
+  seconds: number
+  connections: number
+  ingestion: Throughput
+  baseline: Throughput
+  endToEnd: EndToEnd[]
+  resources: ResourceRow[]
+  topStatements: { query: string; calls: number; meanMs: number; totalMs: number }[]
+  peer: PeerResult
+}
+
+export type Target = { name: string; met: boolean; measured: string }
+
+const services = ['api', 'hooks', 'processor', 'worker']
+
+export function evaluateTargets({ ingestion, baseline, endToEnd, resources, peer }: Results): Target[] {
+  const at500 = endToEnd.find((phase) => phase.offeredRate === 500)!
+  const sustained = Math.max(...endToEnd.map((phase) => (phase.unfinished === 0 ? phase.runsPerSecond : 0)))
+  const heaviest = resources.filter((row) => services.includes(row.name)).sort((a, b) => b.peakRssMb - a.peakRssMb)[0]!
+  const targets: Target[] = [
+    { name: 'ingestion >= 10,000 webhooks/s', met: ingestion.perSecond >= 10_000, measured: `${count(ingestion.perSecond)}/s` },
+    { name: 'ingestion >= 0.8x postgres.js baseline', met: ingestion.perSecond >= 0.8 * baseline.perSecond, measured: ratio(ingestion.perSecond, baseline.perSecond) },
+    { name: 'ingestion p99 < 25 ms', met: ingestion.p99 < 25, measured: `${round(ingestion.p99)} ms` },
+    { name: 'end to end >= 2,000 runs/s sustained', met: sustained >= 2000, measured: `${count(sustained)}/s` },
+    { name: 'end to end p50 < 25 ms at 500/s', met: at500.p50 < 25, measured: `${round(at500.p50)} ms` },
+    { name: 'end to end p99 < 150 ms at 500/s', met: at500.p99 < 150, measured: `${round(at500.p99)} ms` },
+    { name: 'every run finished', met: endToEnd.every((phase) => phase.unfinished === 0 && phase.failed === 0), measured: `${endToEnd.reduce((sum, phase) => sum + phase.unfinished + phase.failed, 0)} left or failed` },
+    { name: 'each service < 100 MB RSS at peak', met: heaviest.peakRssMb < 100, measured: `${heaviest.name} ${round(heaviest.peakRssMb)} MB` },
+  ]
+  if ('ingestion' in peer) {
+    const peerMax = peer.endToEnd.at(-1)!
+    targets.push(
+      { name: '>= 10x n8n ingestion', met: ingestion.perSecond >= 10 * peer.ingestion.perSecond, measured: ratio(ingestion.perSecond, peer.ingestion.perSecond) },
+      { name: '>= 10x n8n end to end', met: endToEnd.at(-1)!.runsPerSecond >= 10 * peerMax.perSecond, measured: ratio(endToEnd.at(-1)!.runsPerSecond, peerMax.perSecond) },
+    )
+  }
+  return targets
+}
+
+export function printReport(results: Results) {
+  const { ingestion, baseline, endToEnd, resources, peer } = results
+  const lines = [
+    `zap benchmark: ${results.machine.cores} cores, Bun ${results.machine.bun}, ${results.seconds}s per load, ${results.connections} connections`,
+    '',
+    table(['Ingestion', 'accepted', 'per s', 'p50 ms', 'p99 ms'], [
+      ['POST /hooks/:zapId', count(ingestion.accepted), count(ingestion.perSecond), round(ingestion.p50), round(ingestion.p99)],
+      ['same insert, postgres.js', count(baseline.accepted), count(baseline.perSecond), round(baseline.p50), round(baseline.p99)],
+      ['ratio hooks / baseline', '', ratio(ingestion.perSecond, baseline.perSecond), '', ''],
+    ]),
+    '',
+    table(['End to end (accepted -> succeeded)', 'accepted', 'runs/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed', 'unfinished'],
+      endToEnd.map((phase) => [phase.offeredRate === 'max' ? 'max rate' : `${count(phase.offeredRate)}/s offered`, count(phase.accepted), count(phase.runsPerSecond), round(phase.p50), round(phase.p95), round(phase.p99), phase.failed, phase.unfinished])),
+    '',
+    table(['Resources', 'idle RSS MB', 'peak RSS MB', 'CPU s / 1,000 runs'],
+      resources.map((row) => [row.name, round(row.idleRssMb), round(row.peakRssMb), round(row.cpuSecondsPer1000Runs, 2)])),
+    '',
+    ...peerLines(results),
+    '',
+    'Targets',
+    ...evaluateTargets(results).map((target) => `  ${target.met ? 'PASS' : 'MISS'}  ${target.name.padEnd(42)} ${target.measured}`),
+  ]
+  console.log(lines.join('\n'))
+}
+
+function peerLines({ ingestion, endToEnd, peer }: Results) {
+  if (!('ingestion' in peer)) return [`Peer: n8n not measured: ${peer.skipped}`]
+  return [
+    table([`Peer: n8n ${peer.version}`, 'n8n per s', 'n8n p50 ms', 'n8n p99 ms', 'zap / n8n'], [
+      ['ingestion (webhook answered)', count(peer.ingestion.perSecond), round(peer.ingestion.p50), round(peer.ingestion.p99), ratio(ingestion.perSecond, peer.ingestion.perSecond)],
+      ...peer.endToEnd.map((phase, index) => [
+        `end to end, ${phase.offeredRate === 'max' ? 'max rate' : `${phase.offeredRate}/s offered`}`,
+        count(phase.perSecond), round(phase.p50), round(phase.p99), ratio(endToEnd[index]?.runsPerSecond ?? NaN, phase.perSecond),
+      ]),
+    ]),
+    `  ${peer.note}`,
+  ]
+}
+
+function table(header: string[], rows: (string | number)[][]) {
+  const cells = [header, ...rows].map((row) => row.map(String))
+  const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)))
+  return cells.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n')
+}
+
+const count = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a')
+const ratio = (ours: number, theirs: number) => (theirs > 0 && Number.isFinite(ours) ? `${round(ours / theirs, 2)}x` : 'n/a')

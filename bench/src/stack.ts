@@ -1,0 +1,61 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connect, type Sql } from '@zap/sql/db'
+import { migrate } from '@zap/sql/migrate'
+import { startEmbeddedPostgres } from '@zap/sql/embedded-postgres'
+import { startKafka } from '@zap/testkit/kafka'
+import { startSink } from './sink.ts'
+
+export type Stack = Awaited<ReturnType<typeof startStack>>
+
+const serviceEnv = {
+  ALLOW_PRIVATE_TARGETS: 'true',
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
+  DATABASE_POOL_SIZE: '10',
+  JWT_SECRET: 'bench-secret-that-is-long-enough-for-hs256',
+}
+
+// PostgreSQL's defaults (fsync, synchronous_commit on) stay: a 202 means the run is on disk.
+const postgresFlags = ['-c', 'max_connections=200', '-c', 'shared_preload_libraries=pg_stat_statements']
+
+/** PostgreSQL with its default durability, a Kafka broker, the four services and a sink answering 200. */
+export async function startStack(log: (line: string) => void) {
+  log('starting PostgreSQL (durable: fsync and synchronous_commit on) and Kafka')
+  const dataDir = await mkdtemp(join(tmpdir(), 'zap-bench-pg-'))
+  const [postgres, kafka] = await Promise.all([startEmbeddedPostgres(dataDir, { flags: postgresFlags }), startKafka()])
+  const sql: Sql = connect(postgres.url, { max: 60 })
+  await migrate(sql)
+  await sql`create extension if not exists pg_stat_statements`
+  const [settings] = await sql<{ fsync: string; synchronousCommit: string }[]>`
+    select current_setting('fsync') as fsync, current_setting('synchronous_commit') as "synchronousCommit"`
+  if (settings!.fsync !== 'on' || settings!.synchronousCommit !== 'on') throw new Error(`PostgreSQL is not durable: ${JSON.stringify(settings)}`)
+  // testkit/services reads these when it is first imported.
+  Bun.env.DATABASE_URL = postgres.url
+  Bun.env.KAFKA_BROKERS = kafka.brokers
+  const { startService } = await import('@zap/testkit/services')
+  log('starting api, hooks, processor and worker')
+  const services = {
+    api: await startService('api', serviceEnv),
+    hooks: await startService('hooks', serviceEnv),
+    processor: await startService('processor', serviceEnv),
+    worker: await startService('worker', serviceEnv),
+  }
+  const sink = startSink()
+  return {
+    sql,
+    postgres,
+    kafka,
+    services,
+    sink,
+    pids: Object.fromEntries(Object.entries(services).map(([name, service]) => [name, service.process.pid])),
+    async stop() {
+      sink.stop()
+      for (const service of Object.values(services)) service.process.kill('SIGCONT')
+      await Promise.all(Object.values(services).map((service) => service.stop()))
+      await sql.end({ timeout: 5 })
+      await Promise.all([postgres.stop(), kafka.stop()])
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
