@@ -1,6 +1,7 @@
 import { connect } from '@zap/sql/db'
 import { createApi } from './app.ts'
 import { readApiEnv } from './env.ts'
+import { stopOnSignals } from '@zap/lib/shutdown'
 
 const env = readApiEnv()
 if (!env.JWT_SECRET) console.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the API restarts')
@@ -14,10 +15,7 @@ const app = createApi({
 
 console.log(`zap api listening on http://localhost:${app.server?.port}`)
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    await app.stop()
-    await sql.end({ timeout: 5 })
-    process.exit(0)
-  })
-}
+stopOnSignals(async () => {
+  await app.stop()
+  await sql.end({ timeout: 5 })
+})

@@ -1,6 +1,7 @@
 import { connect } from '@zap/sql/db'
 import { createHooks } from './app.ts'
 import { readHooksEnv } from './env.ts'
+import { stopOnSignals } from '@zap/lib/shutdown'
 
 const env = readHooksEnv()
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
@@ -8,10 +9,7 @@ const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES }).listen({ port
 
 console.log(`zap hooks listening on http://localhost:${app.server?.port}`)
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    await app.stop()
-    await sql.end({ timeout: 5 })
-    process.exit(0)
-  })
-}
+stopOnSignals(async () => {
+  await app.stop()
+  await sql.end({ timeout: 5 })
+})

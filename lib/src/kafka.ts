@@ -22,6 +22,11 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
   }
 }
 
+/** A worker's consumer: short fetch waits keep rebalances and shutdowns quick. */
+export function createStepConsumer(kafka: Kafka, groupId: string, sessionTimeout: number) {
+  return kafka.consumer({ groupId, sessionTimeout, heartbeatInterval: 3_000, maxWaitTimeInMs: 500 })
+}
+
 export function kafkaTransport(producer: Producer, topic: string): Transport {
   return {
     async publish(messages: StepMessage[]) {

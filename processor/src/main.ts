@@ -2,6 +2,7 @@ import { connect } from '@zap/sql/db'
 import { createKafka, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
 import { readProcessorEnv } from './env.ts'
 import { startRelay } from './relay.ts'
+import { stopOnSignals } from '@zap/lib/shutdown'
 
 const env = readProcessorEnv()
 const sql = connect(env.DATABASE_URL, { max: 3 })
@@ -13,11 +14,8 @@ await producer.connect()
 const relay = startRelay({ sql, transport: kafkaTransport(producer, env.KAFKA_TOPIC), batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS })
 console.log(`zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    await relay.stop()
-    await producer.disconnect()
-    await sql.end({ timeout: 5 })
-    process.exit(0)
-  })
-}
+stopOnSignals(async () => {
+  await relay.stop()
+  await producer.disconnect()
+  await sql.end({ timeout: 5 })
+})

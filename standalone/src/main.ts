@@ -9,6 +9,7 @@ import { executeOptionsFrom } from '@zap/worker/env'
 import { readStandaloneEnv } from './env.ts'
 import { startPipeline } from './pipeline.ts'
 import { jwtSecret } from './secret.ts'
+import { stopOnSignals } from '@zap/lib/shutdown'
 
 /** The whole of zap in one process: PostgreSQL (embedded unless DATABASE_URL), api, hooks, relay and worker. */
 const env = readStandaloneEnv()
@@ -34,16 +35,10 @@ console.log(`zap is ready
   Transport  ${pipeline.transport}
 Next: bun zap signup${env.API_PORT === 3001 ? "" : ` --api http://localhost:${env.API_PORT}`}`)
 
-let stopping = false
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    if (stopping) return
-    stopping = true
-    await hooks.stop()
-    await pipeline.stop()
-    await api.stop()
-    await sql.end({ timeout: 5 })
-    await postgres?.stop()
-    process.exit(0)
-  })
-}
+stopOnSignals(async () => {
+  await hooks.stop()
+  await pipeline.stop()
+  await api.stop()
+  await sql.end({ timeout: 5 })
+  await postgres?.stop()
+})

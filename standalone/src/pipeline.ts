@@ -1,6 +1,6 @@
 import type { Sql } from '@zap/sql/db'
 import { requeueOrphanedRuns } from '@zap/sql/recovery'
-import { createKafka, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
+import { createKafka, createStepConsumer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
 import { startRelay } from '@zap/processor/relay'
 import { consumeSteps } from '@zap/worker/consumer'
 import type { StepHandler } from '@zap/worker/handler'
@@ -28,7 +28,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   const relay = startRelay({ ...relayOptions, transport: kafkaTransport(producer, env.KAFKA_TOPIC) })
-  const consumer = kafka.consumer({ groupId: env.KAFKA_GROUP, sessionTimeout: env.KAFKA_SESSION_TIMEOUT_MS, heartbeatInterval: 3_000 })
+  const consumer = createStepConsumer(kafka, env.KAFKA_GROUP, env.KAFKA_SESSION_TIMEOUT_MS)
   await consumer.connect()
   const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler })
   return {

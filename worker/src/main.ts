@@ -1,14 +1,15 @@
 import { connect } from '@zap/sql/db'
-import { createKafka, ensureTopic } from '@zap/lib/kafka'
+import { createKafka, createStepConsumer, ensureTopic } from '@zap/lib/kafka'
 import { consumeSteps } from './consumer.ts'
 import { executeOptionsFrom, readWorkerEnv } from './env.ts'
 import { createStepHandler } from './handler.ts'
+import { stopOnSignals } from '@zap/lib/shutdown'
 
 const env = readWorkerEnv()
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
 const kafka = createKafka(env.KAFKA_BROKERS, 'zap-worker')
 await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
-const consumer = kafka.consumer({ groupId: env.KAFKA_GROUP, sessionTimeout: env.KAFKA_SESSION_TIMEOUT_MS, heartbeatInterval: 3_000 })
+const consumer = createStepConsumer(kafka, env.KAFKA_GROUP, env.KAFKA_SESSION_TIMEOUT_MS)
 await consumer.connect()
 consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
   console.log(`zap worker ready: joined ${payload.groupId} with ${Object.values(payload.memberAssignment).flat().length} partitions`)
@@ -17,10 +18,7 @@ consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
 const handler = createStepHandler(sql, executeOptionsFrom(env))
 const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler })
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    await consuming.stop()
-    await sql.end({ timeout: 5 })
-    process.exit(0)
-  })
-}
+stopOnSignals(async () => {
+  await consuming.stop()
+  await sql.end({ timeout: 5 })
+})
