@@ -2,6 +2,7 @@ import type { Sql } from '@zap/sql/db'
 import { generateLoad } from './load.ts'
 import { expectStored, webhookBody } from './ingestion.ts'
 import { percentile } from './stats.ts'
+import { waitFor } from './wait.ts'
 
 export type EndToEnd = {
   offeredRate: number | 'max'
@@ -44,11 +45,10 @@ export async function measureEndToEnd(sql: Sql, hooksUrl: string, zapId: string,
 
 /** Waits until no run of the zap is queued or running; returns how many still are at the timeout. */
 async function waitForDrain(sql: Sql, zapId: string) {
-  const deadline = Date.now() + drainTimeoutMs
-  for (;;) {
-    const [row] = await sql<{ open: number }[]>`
-      select count(*)::int as open from runs where zap_id = ${zapId} and status in ('queued', 'running')`
-    if (row!.open === 0 || Date.now() > deadline) return row!.open
-    await Bun.sleep(250)
+  const open = async () => {
+    const [row] = await sql<{ open: number }[]>`select count(*)::int as open from runs where zap_id = ${zapId} and status in ('queued', 'running')`
+    return row!.open
   }
+  await waitFor(async () => (await open()) === 0, drainTimeoutMs)
+  return open()
 }

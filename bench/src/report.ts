@@ -81,7 +81,7 @@ function peerLines({ ingestion, endToEnd, peer }: Results) {
         count(phase.perSecond), round(phase.p50), round(phase.p99), ratio(endToEnd[index]?.runsPerSecond ?? NaN, phase.perSecond),
       ]),
     ]),
-    `  ${peer.note}`,
+    `  n8n peak RSS ${round(peer.peakRssMb)} MB. ${peer.note}`,
   ]
 }
 
