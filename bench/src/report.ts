@@ -60,8 +60,9 @@ export function printReport(results: Results) {
     table(['End to end (accepted -> succeeded)', 'accepted', 'runs/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed', 'unfinished'],
       endToEnd.map((phase) => [phase.offeredRate === 'max' ? 'max rate' : `${count(phase.offeredRate)}/s offered`, count(phase.accepted), count(phase.runsPerSecond), round(phase.p50), round(phase.p95), round(phase.p99), phase.failed, phase.unfinished])),
     '',
-    table(['Resources', 'idle RSS MB', 'peak RSS MB', 'CPU s / 1,000 runs'],
+    table(['Resources', 'idle MB', 'peak MB', 'CPU s / 1,000 runs'],
       resources.map((row) => [row.name, round(row.idleRssMb), round(row.peakRssMb), round(row.cpuSecondsPer1000Runs, 2)])),
+    '  memory: VmRSS for a service; PSS summed over the process tree for postgres and kafka. CPU: over the end-to-end loads.',
     '',
     ...peerLines(results),
     '',
@@ -81,7 +82,7 @@ function peerLines({ ingestion, endToEnd, peer }: Results) {
         count(phase.perSecond), round(phase.p50), round(phase.p99), ratio(endToEnd[index]?.runsPerSecond ?? NaN, phase.perSecond),
       ]),
     ]),
-    `  n8n peak RSS ${round(peer.peakRssMb)} MB. ${peer.note}`,
+    `  n8n peak memory ${round(peer.peakRssMb)} MB (PSS of its process tree). ${peer.note}`,
   ]
 }
 

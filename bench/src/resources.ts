@@ -4,15 +4,18 @@ const ticksPerSecond = 100
 
 export type Usage = { rssMb: number; cpuSeconds: number }
 
-/** The processes measured under each name: a service is one pid, PostgreSQL and Kafka a tree. */
+/**
+ * The processes measured under each name: a service is one pid (VmRSS), PostgreSQL and Kafka a tree,
+ * whose memory is the sum of PSS, since PostgreSQL's backends all map the same shared buffers.
+ */
 export type Measured = { pids: Record<string, number>; trees: Record<string, number> }
 
 /** Resident memory and CPU time (user + system) under each name, from /proc. */
 export function readAll({ pids, trees }: Measured): Record<string, Usage> {
-  const groups: [string, number[]][] = Object.entries(pids).map(([name, pid]) => [name, [pid]])
+  const usage = Object.entries(pids).map(([name, pid]) => [name, sumUsage([pid], 'VmRSS')] as const)
   const children = Object.keys(trees).length ? childrenByParent() : new Map<number, number[]>()
-  for (const [name, root] of Object.entries(trees)) groups.push([name, [root, ...descendants(root, children)]])
-  return Object.fromEntries(groups.map(([name, members]) => [name, sumUsage(members)]))
+  for (const [name, root] of Object.entries(trees)) usage.push([name, sumUsage([root, ...descendants(root, children)], 'Pss')])
+  return Object.fromEntries(usage)
 }
 
 /** Samples RSS twice a second, keeping the peak under each name. */
@@ -35,17 +38,17 @@ export function parentOf(pid: number) {
   return Number(statFields(pid)?.[1])
 }
 
-function sumUsage(pids: number[]): Usage {
-  let rssKb = 0
+function sumUsage(pids: number[], memory: 'VmRSS' | 'Pss'): Usage {
+  let memoryKb = 0
   let ticks = 0
   for (const pid of pids) {
     const fields = statFields(pid)
-    const status = readProc(pid, 'status')
+    const status = readProc(pid, memory === 'VmRSS' ? 'status' : 'smaps_rollup')
     if (!fields || !status) continue
     ticks += Number(fields[11]) + Number(fields[12])
-    rssKb += Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0)
+    memoryKb += Number(status.match(new RegExp(`^${memory}:\\s+(\\d+)`, 'm'))?.[1] ?? 0)
   }
-  return { rssMb: rssKb / 1024, cpuSeconds: ticks / ticksPerSecond }
+  return { rssMb: memoryKb / 1024, cpuSeconds: ticks / ticksPerSecond }
 }
 
 function childrenByParent() {
