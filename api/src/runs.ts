@@ -3,6 +3,7 @@ import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
 import { findRun, listRuns } from '@zap/sql/runs'
 import { findRunHistory, replayFailedRuns, replayRun } from '@zap/sql/replays'
+import { outboxNotifier } from '@zap/sql/outbox'
 import { notFound } from '@zap/lib/errors'
 import { authenticated, type AuthOptions } from './auth.ts'
 import { idParams, uuid } from './params.ts'
@@ -33,8 +34,9 @@ const bulkReplayBody = v.object({
 
 const secured = { security: [{ bearer: [] }], tags: ['runs'] }
 
-export const runRoutes = (sql: Sql, auth: AuthOptions) =>
-  new Elysia({ prefix: '/api/v1/runs' })
+export const runRoutes = (sql: Sql, auth: AuthOptions) => {
+  const wakeRelays = outboxNotifier(sql)
+  return new Elysia({ prefix: '/api/v1/runs' })
     .use(authenticated(auth))
     .get('/', ({ userId, query }) => listRuns(sql, userId, query), {
       query: listQuery,
@@ -51,15 +53,21 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) =>
     )
     .post(
       '/replay',
-      async ({ userId, body }) => replayFailedRuns(sql, userId, body),
+      async ({ userId, body }) => {
+        const result = await replayFailedRuns(sql, userId, body)
+        if (result.queued > 0) wakeRelays()
+        return result
+      },
       { body: bulkReplayBody, detail: { summary: 'Replay every matching failed run from its failed step', ...secured } },
     )
     .post(
       '/:id/replay',
       async ({ userId, params, body, set }) => {
         const replay = await sql.begin((tx) => replayRun(tx, { runId: params.id, userId, from: body.from, version: body.version, cause: 'manual' }))
+        wakeRelays()
         set.status = 202
         return { replay }
       },
       { params: idParams, body: replayBody, detail: { summary: 'Replay a failed run, by default from its failed step on the latest version', ...secured } },
     )
+}

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { Sql } from '@zap/sql/db'
 import { acceptRun, type Trigger } from '@zap/sql/runs'
+import { outboxNotifier } from '@zap/sql/outbox'
 import { HttpError, notFound } from '@zap/lib/errors'
 import { errorHandler } from '@zap/lib/http'
 import { health } from '@zap/lib/health'
@@ -11,6 +12,8 @@ import { verifySignature } from './signature.ts'
 export type HooksOptions = { sql: Sql; maxBodyBytes: number }
 
 export function createHooks({ sql, maxBodyBytes }: HooksOptions) {
+  const wakeRelays = outboxNotifier(sql)
+
   async function receive(request: Request, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
     const bytes = await readLimitedBody(request, maxBodyBytes)
@@ -34,6 +37,7 @@ export function createHooks({ sql, maxBodyBytes }: HooksOptions) {
     }
     switch (result.outcome) {
       case 'accepted':
+        wakeRelays()
         return new Response(JSON.stringify({ runId: result.runId }), { status: 202, headers: jsonHeaders })
       case 'duplicate':
         return new Response(JSON.stringify({ runId: result.runId, duplicate: true }), { status: 200, headers: jsonHeaders })

@@ -22,9 +22,9 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
   }
 }
 
-/** A worker's consumer: short fetch waits keep rebalances and shutdowns quick. */
+/** A worker's consumer: short fetch waits keep rebalances and shutdowns quick; small fetches keep a backlog out of memory. */
 export function createStepConsumer(kafka: Kafka, groupId: string, sessionTimeout: number) {
-  return kafka.consumer({ groupId, sessionTimeout, heartbeatInterval: 3_000, maxWaitTimeInMs: 500 })
+  return kafka.consumer({ groupId, sessionTimeout, heartbeatInterval: 3_000, maxWaitTimeInMs: 500, maxBytesPerPartition: 64 * 1024 })
 }
 
 export function kafkaTransport(producer: Producer, topic: string): Transport {

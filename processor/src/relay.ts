@@ -5,8 +5,8 @@ import type { Transport } from '@zap/lib/messages'
 export type RelayOptions = { sql: Sql; transport: Transport; batchSize: number; pollMs: number; log?: (line: string) => void }
 
 /**
- * Drains the outbox into the transport until stopped: woken by NOTIFY when rows arrive, by a timer
- * when a delayed row falls due, and by a polling fallback in case a notification is missed.
+ * Drains the outbox into the transport until stopped: woken by NOTIFY after writers commit, by a
+ * timer when a delayed row falls due, and by a polling fallback in case a notification is missed.
  */
 export function startRelay({ sql, transport, batchSize, pollMs, log = console.error }: RelayOptions) {
   let running = true
@@ -19,7 +19,11 @@ export function startRelay({ sql, transport, batchSize, pollMs, log = console.er
   const listening = sql.listen('zap_outbox', notified, notified)
 
   async function drain() {
-    while ((await relayOutboxBatch(sql, batchSize, (messages) => transport.publish(messages))) === batchSize && running) {}
+    let total = 0
+    for (let relayed = batchSize; relayed === batchSize && running; total += relayed) {
+      relayed = await relayOutboxBatch(sql, batchSize, (messages) => transport.publish(messages))
+    }
+    return total
   }
 
   async function loop() {
@@ -29,9 +33,11 @@ export function startRelay({ sql, transport, batchSize, pollMs, log = console.er
       pending = false
       let sleepMs = pollMs
       try {
-        await drain()
-        const nextDue = await msUntilNextDue(sql)
-        if (nextDue !== null) sleepMs = Math.min(pollMs, Math.max(nextDue, 5))
+        // Only an idle pass looks for delayed rows; a busy relay is woken often enough anyway.
+        if ((await drain()) === 0) {
+          const nextDue = await msUntilNextDue(sql)
+          if (nextDue !== null) sleepMs = Math.min(pollMs, Math.max(nextDue, 5))
+        }
         failures = 0
       } catch (error) {
         failures++

@@ -26,3 +26,21 @@ export async function msUntilNextDue(sql: Sql) {
     select greatest(0, extract(epoch from min(available_at) - now()) * 1000)::float8 as ms from outbox`
   return row?.ms ?? null
 }
+
+/**
+ * Wakes the outbox relays after a commit: at once after a quiet spell, then at most once per
+ * `intervalMs`. The committed outbox row is what counts; a lost notification only waits for a poll.
+ */
+export function outboxNotifier(sql: Sql, intervalMs = 5) {
+  let lastSent = 0
+  let scheduled = false
+  return function wakeRelays() {
+    if (scheduled) return
+    scheduled = true
+    setTimeout(() => {
+      scheduled = false
+      lastSent = Date.now()
+      sql`select pg_notify('zap_outbox', '')`.catch(() => {})
+    }, Math.max(0, lastSent + intervalMs - Date.now()))
+  }
+}

@@ -1,5 +1,6 @@
 import type { Sql } from '@zap/sql/db'
 import { failRunOnInternalError } from '@zap/sql/execution'
+import { outboxNotifier } from '@zap/sql/outbox'
 import type { StepMessage } from '@zap/lib/messages'
 import { isDatabaseDown } from '@zap/lib/http'
 import { executeStep, type ExecuteOptions } from './execute.ts'
@@ -12,11 +13,14 @@ export type StepHandler = { handle: (message: StepMessage) => Promise<unknown>; 
  */
 export function createStepHandler(sql: Sql, options: ExecuteOptions, log: (line: string) => void = console.error): StepHandler {
   let stopping = false
+  const wakeRelays = outboxNotifier(sql)
 
   async function handle(message: StepMessage) {
     for (let failures = 0; ; failures++) {
       try {
-        return await executeStep(sql, message, options)
+        const execution = await executeStep(sql, message, options)
+        if (execution === 'executed') wakeRelays()
+        return execution
       } catch (error) {
         if (stopping) throw error
         const reason = (error as Error).message
