@@ -1,5 +1,7 @@
 import type { Sql } from '@zap/sql/db'
+import { join } from 'node:path'
 import { generateLoad } from './load.ts'
+import type { PacedResult } from './paced.ts'
 import { expectStored, webhookBody } from './ingestion.ts'
 import { percentile } from './stats.ts'
 import { waitFor } from './wait.ts'
@@ -20,7 +22,8 @@ const drainTimeoutMs = 120_000
 
 /** Sends `amount` webhooks at a fixed rate (or as fast as hooks takes them), waits for the runs to finish, and reads their latency from the runs table. */
 export async function measureEndToEnd(sql: Sql, hooksUrl: string, zapId: string, options: { rate?: number; connections: number; amount: number }): Promise<EndToEnd> {
-  const load = await generateLoad({ url: `${hooksUrl}/hooks/${zapId}`, connections: options.connections, amount: options.amount, body: webhookBody, rate: options.rate })
+  const url = `${hooksUrl}/hooks/${zapId}`
+  const load = options.rate ? await paced(url, options.rate, options.amount) : await generateLoad({ url, connections: options.connections, amount: options.amount, body: webhookBody })
   const unfinished = await waitForDrain(sql, zapId)
   await expectStored(sql, zapId, load.accepted)
   const [summary] = await sql<{ failed: number; spanMs: number }[]>`
@@ -51,4 +54,12 @@ async function waitForDrain(sql: Sql, zapId: string) {
   }
   await waitFor(async () => (await open()) === 0, drainTimeoutMs)
   return open()
+}
+
+/** A constant arrival rate from a separate process, so the bench's own event loop does not pace it. */
+async function paced(url: string, rate: number, amount: number): Promise<PacedResult> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, 'paced.ts'), url, String(rate), String(amount), webhookBody], { stdout: 'pipe', stderr: 'pipe' })
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+  if (exitCode !== 0) throw new Error(`the paced load exited with ${exitCode}: ${stderr.slice(-500)}`)
+  return JSON.parse(stdout.trim().split('\n').at(-1)!)
 }
