@@ -86,6 +86,15 @@ describe('webhook ingestion', () => {
     expect(await countRuns(zap.id)).toBe(1)
   })
 
+  test('JSON with a NUL character is 400 and stores nothing', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: '{"a":"x\\u0000y"}', headers: { 'content-type': 'application/json' } })
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toContain('u0000')
+    expect(await countRuns(zap.id)).toBe(0)
+  })
+
   test('malformed JSON is 400 and stores nothing', async () => {
     const { token } = await signUp()
     const zap = await createZap(token)

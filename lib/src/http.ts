@@ -17,6 +17,7 @@ async function describe(code: string | number, error: unknown) {
   if (code === 'NOT_FOUND') return new HttpError(404, 'not_found', 'No such route')
   if (code === 'PARSE') return new HttpError(400, 'invalid_body', 'The request body is not valid JSON')
   if (isDatabaseDown(error)) return new HttpError(503, 'database_unavailable', 'The database is unreachable; retry shortly')
+  if ((error as { code?: string })?.code === '22P05') return new HttpError(400, 'invalid_body', 'The body contains a \\u0000 character, which cannot be stored')
   console.error(error)
   return new HttpError(500, 'internal', 'Internal error')
 }
