@@ -22,6 +22,11 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
   }
 }
 
+/** The outbox relay's producer: idempotent, so a retried send is not written twice (kafkajs needs one request in flight for that). */
+export function createOutboxProducer(kafka: Kafka) {
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+}
+
 /** A worker's consumer: short fetch waits keep rebalances and shutdowns quick; small fetches keep a backlog out of memory. */
 export function createStepConsumer(kafka: Kafka, groupId: string, sessionTimeout: number) {
   return kafka.consumer({ groupId, sessionTimeout, heartbeatInterval: 3_000, maxWaitTimeInMs: 500, maxBytesPerPartition: 64 * 1024 })

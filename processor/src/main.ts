@@ -1,5 +1,5 @@
 import { connect } from '@zap/sql/db'
-import { createKafka, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
+import { createKafka, createOutboxProducer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
 import { readProcessorEnv } from './env.ts'
 import { startRelay } from './relay.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
@@ -8,7 +8,7 @@ const env = readProcessorEnv()
 const sql = connect(env.DATABASE_URL, { max: 3 })
 const kafka = createKafka(env.KAFKA_BROKERS, 'zap-processor')
 await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+const producer = createOutboxProducer(kafka)
 await producer.connect()
 
 const relay = startRelay({ sql, transport: kafkaTransport(producer, env.KAFKA_TOPIC), batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS })

@@ -1,6 +1,6 @@
 import type { Sql, TransactionSql } from 'postgres'
 import type { Step } from '@zap/lib/steps'
-import type { RunStatus, Trigger } from './runs.ts'
+import { triggerOfRun, type RunStatus, type Trigger } from './runs.ts'
 
 export type StepStatus = 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'skipped'
 
@@ -16,16 +16,18 @@ export type StepContext = {
   recorded: RecordedStep[]
 }
 
+/** The steps recorded so far for run `r`, in order, as a JSON array. */
+export const recordedStepsOfRun = (sql: Sql) => sql`
+  coalesce((
+    select json_agg(json_build_object('index', s.index, 'status', s.status, 'attempts', s.attempts, 'output', s.output) order by s.index)
+    from run_steps s where s.run_id = r.id
+  ), '[]')`
+
 /** Everything a worker needs to run one step of a run, in one round trip. */
 export async function loadStepContext(sql: Sql, runId: string) {
   const [run] = await sql<StepContext[]>`
     select r.status, r.replay, r.auto_replays as "autoReplays", z.auto_replay as "autoReplay", v.steps,
-      json_build_object('body', r.trigger_body, 'contentType', r.trigger_content_type,
-        'headers', r.trigger_headers, 'query', r.trigger_query) as trigger,
-      coalesce((
-        select json_agg(json_build_object('index', s.index, 'status', s.status, 'attempts', s.attempts, 'output', s.output) order by s.index)
-        from run_steps s where s.run_id = r.id
-      ), '[]') as recorded
+      ${triggerOfRun(sql)} as trigger, ${recordedStepsOfRun(sql)} as recorded
     from runs r
     join zaps z on z.id = r.zap_id
     join zap_versions v on v.zap_id = r.zap_id and v.version = r.version

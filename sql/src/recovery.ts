@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres'
+import { recordedStepsOfRun } from './execution.ts'
 
 type Orphan = { id: string; replay: number; replayFrom: number; steps: { index: number; status: string; attempts: number; output: { until?: string } | null }[] }
 
@@ -8,9 +9,7 @@ type Orphan = { id: string; replay: number; replayFrom: number; steps: { index: 
  */
 export async function requeueOrphanedRuns(sql: Sql) {
   const orphans = await sql<Orphan[]>`
-    select r.id, r.replay, r.replay_from as "replayFrom",
-      coalesce((select json_agg(json_build_object('index', s.index, 'status', s.status, 'attempts', s.attempts, 'output', s.output) order by s.index)
-        from run_steps s where s.run_id = r.id), '[]') as steps
+    select r.id, r.replay, r.replay_from as "replayFrom", ${recordedStepsOfRun(sql)} as steps
     from runs r
     where r.status in ('queued', 'running') and not exists (select 1 from outbox o where o.run_id = r.id)`
   const rows = orphans.map((run) => ({ run_id: run.id, replay: run.replay, ...nextStep(run) }))

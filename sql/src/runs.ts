@@ -93,13 +93,15 @@ export type RunStepView = {
   finishedAt: Date | null
 }
 
+/** The stored webhook request of run `r`, as the API shows it and templates see it. */
+export const triggerOfRun = (sql: Sql) => sql`
+  json_build_object('body', r.trigger_body, 'contentType', r.trigger_content_type, 'headers', r.trigger_headers, 'query', r.trigger_query)`
+
 export async function findRun(sql: Sql, userId: string, id: string) {
   const [run] = await sql<(RunSummary & { trigger: Trigger; steps: Step[]; startedAt: Date | null })[]>`
     select r.id, r.zap_id as "zapId", r.version, r.status, r.replay, r.replay_from as "replayFrom", r.replay_cause as "replayCause",
       r.created_at as "createdAt", r.started_at as "startedAt",
-      r.finished_at as "finishedAt", v.steps,
-      json_build_object('body', r.trigger_body, 'contentType', r.trigger_content_type,
-        'headers', r.trigger_headers, 'query', r.trigger_query) as trigger
+      r.finished_at as "finishedAt", v.steps, ${triggerOfRun(sql)} as trigger
     from runs r join zap_versions v on v.zap_id = r.zap_id and v.version = r.version
     where r.id = ${id} and r.user_id = ${userId}`
   if (!run) return null

@@ -1,6 +1,6 @@
 import type { Sql } from '@zap/sql/db'
 import { requeueOrphanedRuns } from '@zap/sql/recovery'
-import { createKafka, createStepConsumer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
+import { createKafka, createOutboxProducer, createStepConsumer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
 import { startRelay } from '@zap/processor/relay'
 import { consumeSteps } from '@zap/worker/consumer'
 import type { StepHandler } from '@zap/worker/handler'
@@ -25,7 +25,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
   }
   const kafka = createKafka(env.KAFKA_BROKERS, 'zap')
   await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  const producer = createOutboxProducer(kafka)
   await producer.connect()
   const relay = startRelay({ ...relayOptions, transport: kafkaTransport(producer, env.KAFKA_TOPIC) })
   const consumer = createStepConsumer(kafka, env.KAFKA_GROUP, env.KAFKA_SESSION_TIMEOUT_MS)
