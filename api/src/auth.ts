@@ -1,16 +1,11 @@
 import { Elysia } from 'elysia'
 import { jwt } from '@elysiajs/jwt'
-import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
 import { createUser, findUser, findUserByEmail } from '@zap/sql/users'
 import { conflict, HttpError, unauthorized } from '@zap/lib/errors'
+import { loginBody, signupBody } from '@zap/lib/resources'
 
 export type AuthOptions = { secret: string; ttlSeconds: number }
-
-const email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email('Expected an email address'), v.maxLength(254))
-const password = v.pipe(v.string(), v.minLength(8, 'Password must be at least 8 characters'), v.maxLength(256))
-const signupBody = v.object({ email, password, name: v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200)) })
-const loginBody = v.object({ email, password: v.string() })
 
 const tokens = (options: AuthOptions) =>
   jwt({ name: 'tokens', secret: options.secret, alg: 'HS256', exp: `${options.ttlSeconds}s` })

@@ -2,35 +2,21 @@ import { Elysia } from 'elysia'
 import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
 import { findRun, listRuns } from '@zap/sql/runs'
-import { findRunHistory, replayFailedRuns, replayRun } from '@zap/sql/replays'
+import { replayFailedRuns, replayRun } from '@zap/sql/replays'
 import { outboxNotifier } from '@zap/sql/outbox'
 import { notFound } from '@zap/lib/errors'
+import { replayFailedRunsBody, replayRunBody, runStatus } from '@zap/lib/resources'
 import { authenticated, type AuthOptions } from './auth.ts'
 import { idParams, uuid } from './params.ts'
 
 const listQuery = v.object({
   zapId: v.optional(uuid),
-  status: v.optional(v.picklist(['queued', 'running', 'succeeded', 'failed'])),
+  status: v.optional(runStatus),
   limit: v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(500)), '50'),
   cursor: v.optional(uuid),
 })
 
-const replayBody = v.optional(
-  v.object({
-    from: v.optional(v.picklist(['failed', 'trigger']), 'failed'),
-    version: v.optional(v.picklist(['latest', 'pinned']), 'latest'),
-  }),
-  {},
-)
-
-const time = v.pipe(v.string(), v.isoTimestamp('Expected an ISO timestamp such as 2026-11-25T10:00:00Z'), v.transform((text) => new Date(text)))
-
-const bulkReplayBody = v.object({
-  zapId: v.optional(uuid),
-  status: v.literal('failed', 'Only failed runs can be replayed: status must be "failed"'),
-  since: v.optional(time),
-  until: v.optional(time),
-})
+const replayBody = v.optional(replayRunBody, {})
 
 const secured = { security: [{ bearer: [] }], tags: ['runs'] }
 
@@ -47,7 +33,7 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) => {
       async ({ userId, params }) => {
         const run = await findRun(sql, userId, params.id)
         if (!run) throw notFound('Run')
-        return { run: { ...run, history: await findRunHistory(sql, run.id) } }
+        return { run }
       },
       { params: idParams, detail: { summary: 'Show a run with its steps and earlier executions', ...secured } },
     )
@@ -58,7 +44,7 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) => {
         if (result.queued > 0) wakeRelays()
         return result
       },
-      { body: bulkReplayBody, detail: { summary: 'Replay every matching failed run from its failed step', ...secured } },
+      { body: replayFailedRunsBody, detail: { summary: 'Replay every matching failed run from its failed step', ...secured } },
     )
     .post(
       '/:id/replay',

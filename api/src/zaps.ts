@@ -1,29 +1,16 @@
 import { Elysia } from 'elysia'
-import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
-import { createZap, deleteZap, findZap, listZaps, updateZap, type Zap } from '@zap/sql/zaps'
-import { steps } from '@zap/lib/steps'
+import { createZap, deleteZap, findZap, listZaps, updateZap, type StoredZap } from '@zap/sql/zaps'
 import { badRequest, notFound } from '@zap/lib/errors'
+import { createZapBody, updateZapBody } from '@zap/lib/resources'
 import { authenticated, type AuthOptions } from './auth.ts'
 import { idParams } from './params.ts'
-
-const name = v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200))
-const secret = v.pipe(v.string(), v.minLength(16, 'A signing secret must be at least 16 characters'), v.maxLength(256))
-
-const createBody = v.object({ name, steps, enabled: v.optional(v.boolean()), autoReplay: v.optional(v.boolean()), secret: v.optional(secret) })
-const updateBody = v.object({
-  name: v.optional(name),
-  steps: v.optional(steps),
-  enabled: v.optional(v.boolean()),
-  autoReplay: v.optional(v.boolean()),
-  secret: v.optional(v.nullable(secret)),
-})
 
 const secured = { security: [{ bearer: [] }], tags: ['zaps'] }
 
 export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpConfigured: boolean) => {
-  const present = (zap: Zap) => ({ ...zap, webhookUrl: `${hooksUrl}/hooks/${zap.id}` })
-  const found = (zap: Zap | null) => {
+  const present = (zap: StoredZap) => ({ ...zap, webhookUrl: `${hooksUrl}/hooks/${zap.id}` })
+  const found = (zap: StoredZap | null) => {
     if (!zap) throw notFound('Zap')
     return { zap: present(zap) }
   }
@@ -37,7 +24,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
         set.status = 201
         return { zap: present(await createZap(sql, userId, body)) }
       },
-      { body: createBody, detail: { summary: 'Create a zap', ...secured } },
+      { body: createZapBody, detail: { summary: 'Create a zap', ...secured } },
     )
     .get('/', async ({ userId }) => ({ zaps: (await listZaps(sql, userId)).map(present) }), {
       detail: { summary: 'List your zaps', ...secured },
@@ -54,7 +41,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
       },
       {
         params: idParams,
-        body: updateBody,
+        body: updateZapBody,
         detail: { summary: 'Change a zap; new steps make a new version', ...secured },
       },
     )

@@ -1,12 +1,15 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { checkId } from './ids.ts'
+import type { RunStatus } from './types.ts'
+
+const runStatuses: RunStatus[] = ['queued', 'running', 'succeeded', 'failed']
 
 export type RunFilterFlags = { zap?: string; status?: string; limit?: string }
 
 export const runFilterOptions = (command: Command, defaultLimit: number) =>
   command
     .option('--zap <zapId>', 'only runs of this zap, e.g. --zap 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11')
-    .addOption(new Option('--status <status>', 'only runs in this state, e.g. --status failed').choices(['queued', 'running', 'succeeded', 'failed']))
+    .addOption(new Option('--status <status>', 'only runs in this state, e.g. --status failed').choices(runStatuses))
     .addOption(new Option('--limit <n>', 'how many runs, newest first (1-500), e.g. --limit 100').default(String(defaultLimit)).argParser(parseLimit))
 
 /** The GET /runs query string for the filter flags. */

@@ -1,49 +1,21 @@
+import type * as resources from '@zap/lib/resources'
+import type { Json } from '@zap/lib/resources'
+
+// The API's resources as they arrive over JSON; the schemas live in lib/src/resources.ts (types only here).
+
+export type User = Json<resources.User>
 export type StepInput = { type: string; config: Record<string, unknown> }
+export type ZapInput = Omit<Json<resources.CreateZapInput>, 'steps'> & { steps: StepInput[] }
+export type Zap = Json<resources.Zap>
+export type RunStatus = resources.RunStatus
+export type RunSummary = Json<resources.RunSummary>
+export type RunStep = Json<resources.RunStep>
+export type Run = Json<resources.Run>
+export type Replay = Json<resources.Replay>
+export type BulkReplay = Json<resources.BulkReplay>
+export type CatalogStep = Json<resources.CatalogEntry> & { config: JsonSchema }
 
-export type ZapInput = { name: string; steps: StepInput[]; enabled?: boolean; secret?: string }
-
-export type Zap = {
-  id: string
-  name: string
-  enabled: boolean
-  version: number
-  steps: StepInput[]
-  webhookUrl: string
-  hasSecret: boolean
-  createdAt: string
-  updatedAt: string
-}
-
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed'
-
-export type RunSummary = { id: string; zapId: string; version: number; status: RunStatus; replay: number; createdAt: string; finishedAt: string | null }
-
-export type RunStep = {
-  index: number
-  type: string
-  status: 'pending' | 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'skipped'
-  attempts: number
-  input: unknown
-  output: unknown
-  error: string | null
-  startedAt: string | null
-  finishedAt: string | null
-}
-
-export type Run = RunSummary & {
-  trigger: { body: unknown; contentType: string | null; headers: Record<string, string>; query: Record<string, string> }
-  steps: RunStep[]
-  startedAt: string | null
-  replayFrom: number | null
-  replayCause: 'manual' | 'bulk' | 'auto' | null
-}
-
-export type Replay = { runId: string; version: number; fromStep: number; replay: number }
-
-export type BulkReplay = { queued: number; skipped: { runId: string; reason: string }[] }
-
-export type CatalogStep = { type: string; description: string; config: JsonSchema }
-
+/** The parts of JSON Schema the CLI reads from the catalog to prompt for a step's config. */
 export type JsonSchema = {
   type?: string
   enum?: unknown[]

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { Sql } from '@zap/sql/db'
-import { acceptRun, type Trigger } from '@zap/sql/runs'
+import { acceptRun } from '@zap/sql/runs'
+import type { Trigger } from '@zap/lib/resources'
 import { outboxNotifier } from '@zap/sql/outbox'
 import { HttpError, notFound } from '@zap/lib/errors'
 import { errorHandler } from '@zap/lib/http'

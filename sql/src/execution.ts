@@ -1,8 +1,9 @@
 import type { Sql, TransactionSql } from 'postgres'
 import type { Step } from '@zap/lib/steps'
-import { triggerOfRun, type RunStatus, type Trigger } from './runs.ts'
+import type { RunStatus, RunStepStatus, Trigger } from '@zap/lib/resources'
+import { triggerOfRun } from './runs.ts'
 
-export type StepStatus = 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'skipped'
+export type StepStatus = Exclude<RunStepStatus, 'pending'>
 
 export type RecordedStep = { index: number; status: StepStatus; attempts: number; output: unknown }
 

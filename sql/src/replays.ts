@@ -1,11 +1,15 @@
 import type { Sql, TransactionSql } from 'postgres'
 import { conflict, notFound } from '@zap/lib/errors'
+import type { ReplayFrom, ReplayVersion, RunCause } from '@zap/lib/resources'
 
-export type ReplayFrom = 'failed' | 'trigger'
-export type ReplayVersion = 'latest' | 'pinned'
-export type ReplayCause = 'manual' | 'bulk' | 'auto'
-
-export type ReplayRequest = { runId: string; userId?: string; from: ReplayFrom; version: ReplayVersion; cause: ReplayCause; delayMs?: number }
+export type ReplayRequest = {
+  runId: string
+  userId?: string
+  from: ReplayFrom
+  version: ReplayVersion
+  cause: Exclude<RunCause, 'webhook'>
+  delayMs?: number
+}
 
 type Candidate = { status: string; zapId: string; pinned: number; latest: number | null; latestSteps: number; pinnedSteps: number; replay: number; failedStep: number | null }
 
@@ -76,10 +80,4 @@ export async function replayFailedRuns(sql: Sql, userId: string, filter: { zapId
     }
     return { queued, skipped }
   })
-}
-
-export async function findRunHistory(sql: Sql, runId: string) {
-  return sql`
-    select replay, version, from_step as "fromStep", cause, status, steps, started_at as "startedAt", finished_at as "finishedAt"
-    from run_history where run_id = ${runId} order by replay`
 }

@@ -1,15 +1,6 @@
 import type { Sql } from 'postgres'
 import { newId } from '@zap/lib/ids'
-import type { Step } from '@zap/lib/steps'
-
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed'
-
-export type Trigger = {
-  body: unknown
-  contentType: string | null
-  headers: Record<string, string>
-  query: Record<string, string>
-}
+import type { Run, RunExecution, RunStatus, RunStep, RunSummary, Trigger, ZapStep } from '@zap/lib/resources'
 
 export type Acceptance =
   | { outcome: 'accepted' | 'duplicate'; runId: string }
@@ -53,16 +44,6 @@ async function findRunIdByKey(sql: Sql, zapId: string, idempotencyKey: string) {
   return run!.id
 }
 
-export type RunSummary = {
-  id: string
-  zapId: string
-  version: number
-  status: RunStatus
-  replay: number
-  createdAt: Date
-  finishedAt: Date | null
-}
-
 export async function listRuns(
   sql: Sql,
   userId: string,
@@ -81,39 +62,46 @@ export async function listRuns(
   return { runs: page, nextCursor: runs.length > filter.limit ? page.at(-1)!.id : null }
 }
 
-export type RunStepView = {
-  index: number
-  type: string
-  status: 'pending' | 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'skipped'
-  attempts: number
-  input: unknown
-  output: unknown
-  error: string | null
-  startedAt: Date | null
-  finishedAt: Date | null
-}
-
 /** The stored webhook request of run `r`, as the API shows it and templates see it. */
 export const triggerOfRun = (sql: Sql) => sql`
   json_build_object('body', r.trigger_body, 'contentType', r.trigger_content_type, 'headers', r.trigger_headers, 'query', r.trigger_query)`
 
-export async function findRun(sql: Sql, userId: string, id: string) {
-  const [run] = await sql<(RunSummary & { trigger: Trigger; steps: Step[]; startedAt: Date | null })[]>`
+/** The run with every step (pending ones included) and its earlier executions, or null. */
+export async function findRun(sql: Sql, userId: string, id: string): Promise<Run | null> {
+  const [run] = await sql<(Omit<Run, 'steps' | 'history'> & { steps: ZapStep[] })[]>`
     select r.id, r.zap_id as "zapId", r.version, r.status, r.replay, r.replay_from as "replayFrom", r.replay_cause as "replayCause",
       r.created_at as "createdAt", r.started_at as "startedAt",
       r.finished_at as "finishedAt", v.steps, ${triggerOfRun(sql)} as trigger
     from runs r join zap_versions v on v.zap_id = r.zap_id and v.version = r.version
     where r.id = ${id} and r.user_id = ${userId}`
   if (!run) return null
-  const recorded = await sql<RunStepView[]>`
+  const recorded = await sql<RunStep[]>`
     select index, type, status, attempts, input, output, error, started_at as "startedAt", finished_at as "finishedAt"
     from run_steps where run_id = ${id} order by index`
   const byIndex = new Map(recorded.map((step) => [step.index, step]))
   const { steps, ...rest } = run
   return {
     ...rest,
-    steps: steps.map((step, index): RunStepView =>
+    steps: steps.map((step, index): RunStep =>
       byIndex.get(index) ?? { index, type: step.type, status: 'pending', attempts: 0, input: null, output: null, error: null, startedAt: null, finishedAt: null },
     ),
+    history: await findRunHistory(sql, id),
   }
+}
+
+/** Earlier executions of a replayed run, oldest first, each with its steps as they were. */
+async function findRunHistory(sql: Sql, runId: string) {
+  const executions = await sql<Omit<RunExecution, 'steps'>[]>`
+    select replay, version, from_step as "fromStep", cause, status, started_at as "startedAt", finished_at as "finishedAt"
+    from run_history where run_id = ${runId} order by replay`
+  if (executions.length === 0) return []
+  const steps = await sql<(RunStep & { replay: number })[]>`
+    select h.replay, s.index, s.type, s.status, s.attempts, s.input, s.output, s.error, s.started_at as "startedAt", s.finished_at as "finishedAt"
+    from run_history h, jsonb_to_recordset(h.steps) as s(
+      index integer, type text, status text, attempts integer, input jsonb, output jsonb, error text, started_at timestamptz, finished_at timestamptz)
+    where h.run_id = ${runId} order by h.replay, s.index`
+  return executions.map((execution): RunExecution => ({
+    ...execution,
+    steps: steps.filter((step) => step.replay === execution.replay).map(({ replay, ...step }) => step),
+  }))
 }

@@ -1,7 +1,7 @@
 import type { Sql } from 'postgres'
 import { newId } from '@zap/lib/ids'
+import type { User } from '@zap/lib/resources'
 
-export type User = { id: string; email: string; name: string; createdAt: Date }
 type UserRow = User & { passwordHash: string }
 
 /** Returns the new user, or null when the email is taken. */

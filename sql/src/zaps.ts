@@ -1,24 +1,15 @@
 import type { Sql } from 'postgres'
-import type { Step } from '@zap/lib/steps'
 import { newId } from '@zap/lib/ids'
+import type { CreateZapInput, UpdateZapInput, Zap } from '@zap/lib/resources'
 
-export type Zap = {
-  id: string
-  name: string
-  enabled: boolean
-  autoReplay: boolean
-  version: number
-  steps: Step[]
-  hasSecret: boolean
-  createdAt: Date
-  updatedAt: Date
-}
+/** A zap as stored; the API adds its webhook URL. */
+export type StoredZap = Omit<Zap, 'webhookUrl'>
 
 const zapColumns = (sql: Sql) => sql`
   z.id, z.name, z.enabled, z.auto_replay as "autoReplay", z.version, v.steps, z.secret is not null as "hasSecret",
   z.created_at as "createdAt", z.updated_at as "updatedAt"`
 
-export async function createZap(sql: Sql, userId: string, input: { name: string; steps: Step[]; enabled?: boolean; autoReplay?: boolean; secret?: string }) {
+export async function createZap(sql: Sql, userId: string, input: CreateZapInput) {
   const id = newId()
   await sql`
     with zap as (
@@ -31,7 +22,7 @@ export async function createZap(sql: Sql, userId: string, input: { name: string;
 }
 
 export async function listZaps(sql: Sql, userId: string) {
-  return sql<Zap[]>`
+  return sql<StoredZap[]>`
     select ${zapColumns(sql)}
     from zaps z join zap_versions v on v.zap_id = z.id and v.version = z.version
     where z.user_id = ${userId} and z.deleted_at is null
@@ -39,7 +30,7 @@ export async function listZaps(sql: Sql, userId: string) {
 }
 
 export async function findZap(sql: Sql, userId: string, id: string) {
-  const [zap] = await sql<Zap[]>`
+  const [zap] = await sql<StoredZap[]>`
     select ${zapColumns(sql)}
     from zaps z join zap_versions v on v.zap_id = z.id and v.version = z.version
     where z.id = ${id} and z.user_id = ${userId} and z.deleted_at is null`
@@ -51,7 +42,7 @@ export async function updateZap(
   sql: Sql,
   userId: string,
   id: string,
-  input: { name?: string; steps?: Step[]; enabled?: boolean; autoReplay?: boolean; secret?: string | null },
+  input: UpdateZapInput,
 ) {
   const updated = await sql.begin(async (tx) => {
     const [zap] = await tx<{ version: number }[]>`

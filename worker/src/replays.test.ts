@@ -46,6 +46,7 @@ describe('replaying a failed run', () => {
     expect(run.history).toHaveLength(1)
     expect(run.history[0]).toMatchObject({ replay: 0, version: 1, fromStep: 0, cause: 'webhook', status: 'failed' })
     expect(run.history[0].steps.map((step: { status: string }) => step.status)).toEqual(['succeeded', 'failed'])
+    expect(run.history[0].steps[1]).toMatchObject({ index: 1, type: 'http', error: expect.any(String), startedAt: expect.any(String), finishedAt: expect.any(String) })
   })
 
   test('from the trigger every step runs again', async () => {

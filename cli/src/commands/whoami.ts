@@ -2,8 +2,7 @@ import { Command } from 'commander'
 import { apiFor } from '../api.ts'
 import { reportErrors } from '../errors.ts'
 import { printFields, printJson } from '../output.ts'
-
-type User = { id: string; email: string; name: string; createdAt: string }
+import type { User } from '../types.ts'
 
 export const whoamiCommand = () =>
   new Command('whoami')

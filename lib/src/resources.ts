@@ -1,0 +1,175 @@
+import * as v from 'valibot'
+import { step, steps } from './steps.ts'
+
+// The API's resources, once: requests are validated with these, responses are declared with them (so
+// the OpenAPI document describes them), the SQL layer returns their types and the CLI reads them as `Json<T>`.
+
+export const runStatus = v.picklist(['queued', 'running', 'succeeded', 'failed'])
+export const runStepStatus = v.picklist(['pending', 'retrying', 'waiting', 'succeeded', 'failed', 'skipped'])
+export const runCause = v.picklist(['webhook', 'manual', 'bulk', 'auto'])
+export const replayFrom = v.picklist(['failed', 'trigger'])
+export const replayVersion = v.picklist(['latest', 'pinned'])
+export const stepType = v.picklist(step.options.map((option) => option.entries.type.literal))
+
+export type RunStatus = v.InferOutput<typeof runStatus>
+export type RunStepStatus = v.InferOutput<typeof runStepStatus>
+export type RunCause = v.InferOutput<typeof runCause>
+export type ReplayFrom = v.InferOutput<typeof replayFrom>
+export type ReplayVersion = v.InferOutput<typeof replayVersion>
+
+const id = v.pipe(v.string(), v.uuid())
+// The server holds Dates; JSON and the OpenAPI document carry them as ISO 8601 strings.
+const timestamp = v.date()
+const count = v.pipe(v.number(), v.integer(), v.minValue(0))
+
+export const apiError = v.object({
+  error: v.object({
+    code: v.pipe(v.string(), v.description('Stable, machine-readable: invalid_input, unauthorized, not_found, ...')),
+    message: v.pipe(v.string(), v.description('What went wrong and what to do, for people')),
+    details: v.optional(v.pipe(v.unknown(), v.description('For invalid_input: [{path, message}] per wrong field'))),
+  }),
+})
+
+const email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email('Expected an email address'), v.maxLength(254))
+const password = v.pipe(v.string(), v.minLength(8, 'Password must be at least 8 characters'), v.maxLength(256))
+const personName = v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200))
+
+export const signupBody = v.object({ email, password, name: personName })
+export const loginBody = v.object({ email, password: v.pipe(v.string(), v.maxLength(256)) })
+
+export const user = v.object({ id, email: v.string(), name: v.string(), createdAt: timestamp })
+export type User = v.InferOutput<typeof user>
+
+const zapName = v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200))
+const secret = v.pipe(v.string(), v.minLength(16, 'A signing secret must be at least 16 characters'), v.maxLength(256))
+
+export const createZapBody = v.object({
+  name: zapName,
+  steps,
+  enabled: v.optional(v.boolean()),
+  autoReplay: v.optional(v.boolean()),
+  secret: v.optional(secret),
+})
+export const updateZapBody = v.object({
+  name: v.optional(zapName),
+  steps: v.optional(steps),
+  enabled: v.optional(v.boolean()),
+  autoReplay: v.optional(v.boolean()),
+  secret: v.optional(v.nullable(secret)),
+})
+export type CreateZapInput = v.InferOutput<typeof createZapBody>
+export type UpdateZapInput = v.InferOutput<typeof updateZapBody>
+
+/** A step of a zap version as stored; its config is what the catalog describes for its type. */
+export const zapStep = v.object({ type: stepType, config: v.record(v.string(), v.unknown()) })
+export type ZapStep = v.InferOutput<typeof zapStep>
+
+export const zap = v.object({
+  id,
+  name: v.string(),
+  enabled: v.boolean(),
+  autoReplay: v.boolean(),
+  version: v.pipe(count, v.description('The current version; a new steps list makes a new one')),
+  steps: v.array(zapStep),
+  hasSecret: v.boolean(),
+  webhookUrl: v.string(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+})
+export type Zap = v.InferOutput<typeof zap>
+
+export const catalogEntry = v.object({
+  type: stepType,
+  description: v.string(),
+  config: v.pipe(v.record(v.string(), v.unknown()), v.description('The JSON Schema of the step’s config')),
+})
+export type CatalogEntry = v.InferOutput<typeof catalogEntry>
+
+export const trigger = v.object({
+  body: v.pipe(v.unknown(), v.description('JSON bodies parsed, form bodies as an object, anything else as text; null when empty')),
+  contentType: v.nullable(v.string()),
+  headers: v.record(v.string(), v.string()),
+  query: v.record(v.string(), v.string()),
+})
+export type Trigger = v.InferOutput<typeof trigger>
+
+export const runSummary = v.object({
+  id,
+  zapId: id,
+  version: count,
+  status: runStatus,
+  replay: v.pipe(count, v.description('How many times the run was replayed')),
+  createdAt: timestamp,
+  finishedAt: v.nullable(timestamp),
+})
+export type RunSummary = v.InferOutput<typeof runSummary>
+
+export const runStep = v.object({
+  index: count,
+  type: v.string(),
+  status: runStepStatus,
+  attempts: count,
+  input: v.unknown(),
+  output: v.unknown(),
+  error: v.nullable(v.string()),
+  startedAt: v.nullable(timestamp),
+  finishedAt: v.nullable(timestamp),
+})
+export type RunStep = v.InferOutput<typeof runStep>
+
+/** An earlier execution of a replayed run, as it was when the replay started. */
+export const runExecution = v.object({
+  replay: count,
+  version: count,
+  fromStep: count,
+  cause: runCause,
+  status: runStatus,
+  steps: v.array(runStep),
+  startedAt: v.nullable(timestamp),
+  finishedAt: v.nullable(timestamp),
+})
+export type RunExecution = v.InferOutput<typeof runExecution>
+
+export const run = v.object({
+  ...runSummary.entries,
+  replayFrom: v.pipe(count, v.description('The step the current execution started from')),
+  replayCause: runCause,
+  startedAt: v.nullable(timestamp),
+  trigger,
+  steps: v.array(runStep),
+  history: v.array(runExecution),
+})
+export type Run = v.InferOutput<typeof run>
+
+export const replayRunBody = v.object({
+  from: v.optional(replayFrom, 'failed'),
+  version: v.optional(replayVersion, 'latest'),
+})
+
+const isoTime = v.pipe(
+  v.string(),
+  v.isoTimestamp('Expected an ISO timestamp such as 2026-11-25T10:00:00Z'),
+  v.transform((text) => new Date(text)),
+)
+
+export const replayFailedRunsBody = v.object({
+  zapId: v.optional(id),
+  status: v.literal('failed', 'Only failed runs can be replayed: status must be "failed"'),
+  since: v.optional(isoTime),
+  until: v.optional(isoTime),
+})
+
+export const replay = v.object({ runId: id, version: count, fromStep: count, replay: count })
+export type Replay = v.InferOutput<typeof replay>
+
+export const bulkReplay = v.object({ queued: count, skipped: v.array(v.object({ runId: id, reason: v.string() })) })
+export type BulkReplay = v.InferOutput<typeof bulkReplay>
+
+/** A value as it looks after JSON.stringify and JSON.parse: how a client sees a resource. */
+export type Json<T> = T extends Date
+  ? string
+  : T extends (infer Item)[]
+    ? Json<Item>[]
+    : T extends object
+      ? { [Key in keyof T]: Json<T[Key]> }
+      : T
