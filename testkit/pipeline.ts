@@ -27,7 +27,7 @@ export async function startPipeline(env: Record<string, string> = {}): Promise<P
 const finalStatuses = new Set(['succeeded', 'failed'])
 
 export async function waitForRun(token: string, runId: string, timeoutMs = 20_000) {
-  let run: { status: string; steps: { status: string; attempts: number; output: any; error: string | null; input: any }[] } & Record<string, any> = { status: 'unknown', steps: [] }
+  let run: { status: string; steps: { status: string; attempts: number; output: any; error: string | null; input: any; startedAt: string; finishedAt: string }[] } & Record<string, any> = { status: 'unknown', steps: [] }
   await waitUntil(async () => {
     run = (await call(api, 'GET', `/api/v1/runs/${runId}`, { token })).body.run
     return finalStatuses.has(run.status)

@@ -134,7 +134,18 @@ describe('step configs', () => {
 
   const invalid: [string, unknown, string][] = [
     ['a filter with an unknown operator', { type: 'filter', config: { conditions: [{ left: 'a', op: 'like', right: 'b' }] } }, 'steps.0.config.conditions.0.op'],
-    ['a regular expression that can backtrack for ever', { type: 'filter', config: { conditions: [{ left: 'a', op: 'matches', right: '(a+)+$' }] } }, 'steps.0.config.conditions.0'],
+    ['a regular expression RE2 cannot run (lookahead)', { type: 'filter', config: { conditions: [{ left: 'a', op: 'matches', right: '(?=a)b' }] } }, 'steps.0.config.conditions.0.right'],
+    ['a regular expression with a backreference', { type: 'filter', config: { conditions: [{ left: 'a', op: 'matches', right: '(a)\\1' }] } }, 'steps.0.config.conditions.0.right'],
+    ['a regular expression whose repetitions compile too large', { type: 'filter', config: { conditions: [{ left: 'a', op: 'matches', right: '[\\w\\W]{1000}' }] } }, 'steps.0.config.conditions.0.right'],
+    ['a regular expression over 200 characters', { type: 'filter', config: { conditions: [{ left: 'a', op: 'matches', right: 'a'.repeat(201) }] } }, 'steps.0.config.conditions.0.right'],
+    ['matches without a pattern', { type: 'filter', config: { conditions: [{ left: 'a', op: 'matches', right: 5 }] } }, 'steps.0.config.conditions.0.right'],
+    ['a header value with CR/LF', { type: 'http', config: { url: 'https://example.com', headers: { 'x-a': 'b\r\nx-injected: 1' } } }, 'steps.0.config.headers.x-a'],
+    ['a Host header', { type: 'http', config: { url: 'https://example.com', headers: { Host: 'internal.example' } } }, 'steps.0.config.headers.Host'],
+    ['a NUL character in a step config', { type: 'transform', config: { output: { a: ['ok', 'b\u0000'] } } }, 'steps.0.config.output.a.1'],
+    ['a lone surrogate in a step config', { type: 'log', config: { message: 'x\ud800' } }, 'steps.0.config.message'],
+    ['a lone surrogate in a key of a step config', { type: 'transform', config: { output: { ['\udc00']: 1 } } }, 'steps.0.config.output.\udc00'],
+    ['an email to 51 comma-separated addresses', { type: 'email', config: { to: Array.from({ length: 51 }, (_, n) => `u${n}@example.com`).join(','), subject: 's', text: 't' } }, 'steps.0.config.to'],
+    ['an email list whose entries hold more than 50 addresses', { type: 'email', config: { to: ['a@example.com,b@example.com', ...Array.from({ length: 49 }, (_, n) => `u${n}@example.com`)], subject: 's', text: 't' } }, 'steps.0.config.to'],
     ['a delay over 30 days', { type: 'delay', config: { seconds: 31 * 86_400 } }, 'steps.0.config.seconds'],
     ['an email to something that is not an address', { type: 'email', config: { to: 'ops', subject: 's', text: 't' } }, 'steps.0.config.to'],
   ]
@@ -146,6 +157,23 @@ describe('step configs', () => {
       expect(response.body.error.message).toStartWith(path)
     })
   }
+
+  test('a regular expression with nested quantifiers is accepted: RE2 runs it in linear time', async () => {
+    const { token } = await signUp()
+    const conditions = ['^(a|a)*$', '((a+))+$', '(a|aa)+$', '^(?:a|a)*b', '(\\w|\\d)*x'].map((right) => ({ left: '{{trigger.body.text}}', op: 'matches', right }))
+    const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps: [{ type: 'filter', config: { conditions, match: 'any' } }] } })
+    expect(response.status).toBe(201)
+  })
+
+  test('steps over 192 KiB of JSON are 400 and nothing is stored', async () => {
+    const { token } = await signUp()
+    const steps = Array.from({ length: 30 }, () => ({ type: 'transform', config: { output: { text: 'x'.repeat(7_000) } } }))
+    const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps } })
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toStartWith('steps')
+    expect(response.body.error.message).toContain('196608 bytes')
+    expect((await call(api, 'GET', '/api/v1/zaps', { token })).body.zaps).toEqual([])
+  })
 
   test('an email step is refused when the server has no SMTP configured', async () => {
     const { createApi } = await import('./app.ts')

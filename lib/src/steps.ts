@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { RE2JS } from 're2js'
 
 const template = v.pipe(v.string(), v.maxLength(10_000))
 
@@ -7,10 +8,20 @@ const httpUrl = v.pipe(
   v.check((url) => url.includes('{{') || /^https?:\/\/[^\s/]+/i.test(url), 'Expected an http:// or https:// URL (templates allowed)'),
 )
 
+// The connection decides these: a step setting them could reach another virtual host or desynchronise the request.
+const reservedHeaders = new Set(['host', 'content-length', 'transfer-encoding', 'connection'])
+
+const headerName = v.pipe(
+  v.string(),
+  v.regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/i, 'Expected a valid header name'),
+  v.check((name) => !reservedHeaders.has(name.toLowerCase()), 'Host, Content-Length, Transfer-Encoding and Connection are set by zap, not by a step'),
+)
+const headerValue = v.pipe(template, v.check((value) => !/[\r\n\0]/.test(value), 'A header value cannot contain CR, LF or NUL'))
+
 export const httpConfig = v.strictObject({
   method: v.optional(v.picklist(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']), 'POST'),
   url: httpUrl,
-  headers: v.optional(v.record(v.pipe(v.string(), v.regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/i, 'Expected a valid header name')), template)),
+  headers: v.optional(v.record(headerName, headerValue)),
   body: v.optional(v.unknown()),
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(20_000))),
 })
@@ -22,24 +33,39 @@ export const logConfig = v.strictObject({
 const operators = ['equals', 'not_equals', 'contains', 'starts_with', 'greater_than', 'less_than', 'exists', 'not_exists', 'matches'] as const
 export type Operator = (typeof operators)[number]
 
-// Nested quantifiers such as (a+)+ can backtrack for ever; such patterns are refused outright.
-const nestedQuantifier = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{?]/
+export const maxPatternLength = 200
+export const maxPatternInstructions = 300
 
 const condition = v.pipe(
   v.strictObject({ left: v.unknown(), op: v.picklist(operators), right: v.optional(v.unknown()) }),
-  v.check((condition) => condition.op !== 'matches' || typeof condition.right === 'string', 'matches needs a regular expression string as right'),
-  v.check((condition) => condition.op !== 'matches' || isSafePattern(String(condition.right)), 'The regular expression must be valid, at most 200 characters and without nested quantifiers'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.value.op !== 'matches') return
+    const right = dataset.value.right
+    const problem = typeof right === 'string' ? compilePattern(right) : { error: 'matches needs a regular expression string as right' }
+    if ('error' in problem) addIssue({ message: problem.error, path: [{ type: 'object', origin: 'value', input: dataset.value, key: 'right', value: right }] })
+  }),
 )
 
-export function isSafePattern(pattern: string) {
-  if (pattern.length > 200 || nestedQuantifier.test(pattern)) return false
+/**
+ * Compiles a `matches` pattern with RE2, whose matching time is linear in the input; patterns it
+ * cannot run (lookaround, backreferences) and programs too large to run quickly are refused.
+ */
+export function compilePattern(pattern: string): { regex: RE2JS } | { error: string } {
+  if (pattern.length > maxPatternLength) return { error: `A regular expression is at most ${maxPatternLength} characters` }
+  let regex: RE2JS
   try {
-    new RegExp(pattern)
-    return true
-  } catch {
-    return false
+    regex = RE2JS.compile(pattern)
+  } catch (error) {
+    return { error: `Unsupported regular expression (RE2 syntax, no lookaround or backreferences): ${(error as Error).message}` }
   }
+  if (instructionsOf(regex) > maxPatternInstructions) {
+    return { error: `The regular expression is too complex to run quickly (its large repetition counts compile to more than ${maxPatternInstructions} instructions)` }
+  }
+  return { regex }
 }
+
+// Matching costs up to (program size x input length); re2js keeps the size on its compiled program.
+const instructionsOf = (regex: RE2JS) => (regex as unknown as { re2Input: { prog: { numInst(): number } } }).re2Input.prog.numInst()
 
 export const filterConfig = v.strictObject({
   conditions: v.pipe(v.array(condition), v.minLength(1, 'A filter needs at least one condition'), v.maxLength(50)),
@@ -62,13 +88,22 @@ export const transformConfig = v.strictObject({
   output: v.unknown(),
 })
 
+export const maxRecipients = 50
+
 const emailAddress = /^[^\s@<>(),;:]+@[^\s@<>(),;:]+\.[^\s@<>(),;:]+$/
+
+export const isEmailAddress = (address: string) => emailAddress.test(address)
+
+/** The addresses of an email step's `to`, whether it is a list, comma-separated, or both. */
+export const recipientsOf = (to: string | string[]) =>
+  (Array.isArray(to) ? to : [to]).flatMap((entry) => entry.split(',')).map((address) => address.trim()).filter((address) => address !== '')
+
+// A template may stand for several addresses: the rendered list is checked again, strictly, before sending.
 const recipients = v.pipe(
-  v.union([template, v.pipe(v.array(template), v.minLength(1), v.maxLength(50))]),
-  v.check(
-    (to) => (Array.isArray(to) ? to : to.split(',')).every((address) => address.includes('{{') || emailAddress.test(address.trim())),
-    'Expected email addresses (a string, comma-separated, or a list)',
-  ),
+  v.union([template, v.pipe(v.array(template), v.minLength(1), v.maxLength(maxRecipients))]),
+  v.check((to) => recipientsOf(to).length >= 1, 'Expected at least one email address'),
+  v.check((to) => recipientsOf(to).length <= maxRecipients, `An email has at most ${maxRecipients} recipients`),
+  v.check((to) => recipientsOf(to).every((address) => address.includes('{{') || isEmailAddress(address)), 'Expected email addresses (a string, comma-separated, or a list)'),
 )
 
 export const emailConfig = v.pipe(
@@ -97,4 +132,39 @@ export const stepDescriptions: Record<StepType, string> = {
   log: 'Record a rendered message as the output; handy for testing zaps',
 }
 
-export const steps = v.pipe(v.array(step), v.minLength(1, 'A zap needs at least one step'), v.maxLength(50, 'A zap has at most 50 steps'))
+export const maxStepsBytes = 192 * 1024
+
+export const steps = v.pipe(
+  v.array(step),
+  v.minLength(1, 'A zap needs at least one step'),
+  v.maxLength(50, 'A zap has at most 50 steps'),
+  v.check((steps) => Buffer.byteLength(JSON.stringify(steps)) <= maxStepsBytes, `A zap's steps are at most ${maxStepsBytes} bytes of JSON`),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    const path = findUnstorableText(dataset.value)
+    if (path) addIssue({ message: 'Text cannot contain a NUL character or a lone UTF-16 surrogate', path: path as never })
+  }),
+)
+
+type PathItem = { type: 'object' | 'array'; origin: 'key' | 'value'; input: unknown; key: string | number; value: unknown }
+
+/** The path to the first string or key containing NUL or a lone surrogate (PostgreSQL cannot store either), else null. */
+export function findUnstorableText(value: unknown, path: PathItem[] = []): PathItem[] | null {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = findUnstorableText(item, [...path, { type: 'array', origin: 'value', input: value, key: index, value: item }])
+      if (found) return found
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (!isStorableText(key)) return [...path, { type: 'object', origin: 'key', input: value, key, value: item }]
+      const found = findUnstorableText(item, [...path, { type: 'object', origin: 'value', input: value, key, value: item }])
+      if (found) return found
+    }
+  } else if (typeof value === 'string' && !isStorableText(value)) {
+    return path
+  }
+  return null
+}
+
+export const isStorableText = (text: string) => !text.includes('\0') && text.isWellFormed()

@@ -64,6 +64,38 @@ describe('filter', () => {
   })
 })
 
+describe('regular expressions', () => {
+  const backtracking = ['^(a|a)*$', '((a+))+$', '(a|aa)+$', '^(?:a|a)*b', '(\\w|\\d)*x']
+  const hostile = { type: 'filter', config: { match: 'any', conditions: Array.from({ length: 50 }, (_, n) => ({ left: '{{trigger.body.text}}', op: 'matches', right: backtracking[n % 5] })) } }
+  const took = (from: string, to: string) => Date.parse(to) - Date.parse(from)
+
+  test('patterns that backtrack for ever in JavaScript finish at once, and another zap’s run is not held up', async () => {
+    const attack = await createZap(token, { steps: [hostile, log('never')] })
+    const bystander = await createZap(token, { steps: [log('on time')] })
+    const attacks = await Promise.all([1, 2, 3].map(() => fire(attack.id, { text: `${'a'.repeat(31)}!` })))
+    const bystanderRun = await waitForRun(token, await fire(bystander.id, {}))
+    expect(bystanderRun.status).toBe('succeeded')
+    // JavaScript's engine spent about 1 s per condition here: 50 s per run, a minute and more of delay for the bystander.
+    expect(took(bystanderRun.createdAt, bystanderRun.finishedAt)).toBeLessThan(5_000)
+    for (const runId of attacks) {
+      const run = await waitForRun(token, runId)
+      expect(run.steps.map((step) => step.status)).toEqual(['succeeded', 'skipped'])
+      expect(run.steps[0]!.output.passed).toBe(false)
+      expect(took(run.steps[0]!.startedAt, run.steps[0]!.finishedAt)).toBeLessThan(1_000)
+    }
+  })
+
+  test('a pattern rendered from the trigger is checked like one written in the zap', async () => {
+    const zap = await createZap(token, { steps: [{ type: 'filter', config: { conditions: [{ left: 'abc', op: 'matches', right: '{{trigger.body.pattern}}' }] } }] })
+    const run = await waitForRun(token, await fire(zap.id, { pattern: '(?=a)abc' }))
+    expect(run.status).toBe('failed')
+    expect(run.steps[0]!.error).toContain('config.conditions.0.right')
+    expect(run.steps[0]!.error).toContain('Unsupported regular expression')
+    const matching = await waitForRun(token, await fire(zap.id, { pattern: '^a.c$' }))
+    expect(matching.steps[0]!.output.passed).toBe(true)
+  })
+})
+
 test('transform builds a new object that later steps use', async () => {
   const zap = await createZap(token, {
     steps: [

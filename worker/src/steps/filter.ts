@@ -1,10 +1,11 @@
 import * as v from 'valibot'
-import type { filterConfig, Operator } from '@zap/lib/steps'
+import { compilePattern, type filterConfig, type Operator } from '@zap/lib/steps'
 import { stopRun, succeeded, type StepOutcome } from './result.ts'
 
 type FilterConfig = v.InferOutput<typeof filterConfig>
 
-const maxMatchedLength = 1_000
+// With RE2 a match costs at most (program size x input length); both are capped.
+export const maxMatchedLength = 1_000
 
 /** Passes when all (or any) conditions hold; otherwise the run stops here, succeeded. */
 export function runFilterStep(config: FilterConfig): StepOutcome {
@@ -33,8 +34,10 @@ function holds(op: Operator, left: unknown, right: unknown): boolean {
       return present(left)
     case 'not_exists':
       return !present(left)
-    case 'matches':
-      return new RegExp(text(right)).test(text(left).slice(0, maxMatchedLength))
+    case 'matches': {
+      const compiled = compilePattern(text(right))
+      return 'regex' in compiled && compiled.regex.test(text(left).slice(0, maxMatchedLength))
+    }
   }
 }
 
