@@ -1,6 +1,7 @@
 import { connect } from '@zap/sql/db'
 import { createApi } from '@zap/api/app'
 import { createHooks } from '@zap/hooks/app'
+import { createLogger } from '@zap/lib/log'
 
 export const databaseUrl = requireEnv('DATABASE_URL')
 
@@ -8,8 +9,9 @@ export const databaseUrl = requireEnv('DATABASE_URL')
 export const sql = connect(databaseUrl)
 export const auth = { secret: 'test-secret-that-is-long-enough-for-hs256', ttlSeconds: 3600 }
 export const hooksUrl = 'http://hooks.test'
-export const api = createApi({ sql, auth, hooksUrl, smtpConfigured: true })
-export const hooks = createHooks({ sql, maxBodyBytes: 64 * 1024 })
+export const log = createLogger('test', { level: 'warn', pretty: false })
+export const api = createApi({ sql, auth, hooksUrl, smtpConfigured: true, log })
+export const hooks = createHooks({ sql, maxBodyBytes: 64 * 1024, log })
 
 type App = { handle: (request: Request) => Response | Promise<Response> }
 type CallOptions = { token?: string; body?: unknown; headers?: Record<string, string> }

@@ -2,18 +2,19 @@ import { Elysia } from 'elysia'
 import { openapi } from '@elysiajs/openapi'
 import { toJsonSchema } from '@valibot/to-json-schema'
 import type { Sql } from '@zap/sql/db'
-import { errorHandler } from '@zap/lib/http'
+import { requestHandling } from '@zap/lib/http'
+import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
 import { authRoutes, type AuthOptions } from './auth.ts'
 import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
 import { zapRoutes } from './zaps.ts'
 
-export type ApiOptions = { sql: Sql; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean }
+export type ApiOptions = { sql: Sql; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger }
 
-export const createApi = ({ sql, auth, hooksUrl, smtpConfigured }: ApiOptions) =>
+export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log }: ApiOptions) =>
   new Elysia()
-    .use(errorHandler)
+    .use(requestHandling(log))
     .use(
       openapi({
         path: '/docs',

@@ -4,15 +4,16 @@ import { acceptRun } from '@zap/sql/runs'
 import type { Trigger } from '@zap/lib/resources'
 import { outboxNotifier } from '@zap/sql/outbox'
 import { HttpError, notFound } from '@zap/lib/errors'
-import { errorHandler } from '@zap/lib/http'
+import { requestHandling } from '@zap/lib/http'
+import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
 import { isUuid } from '@zap/lib/ids'
 import { decodeBody, readLimitedBody } from './body.ts'
 import { verifySignature } from './signature.ts'
 
-export type HooksOptions = { sql: Sql; maxBodyBytes: number }
+export type HooksOptions = { sql: Sql; maxBodyBytes: number; log: Logger }
 
-export function createHooks({ sql, maxBodyBytes }: HooksOptions) {
+export function createHooks({ sql, maxBodyBytes, log }: HooksOptions) {
   const wakeRelays = outboxNotifier(sql)
 
   async function receive(request: Request, zapId: string, ownerId?: string) {
@@ -54,7 +55,7 @@ export function createHooks({ sql, maxBodyBytes }: HooksOptions) {
     receive(request, params.zapId, params.userId)
 
   return new Elysia()
-    .use(errorHandler)
+    .use(requestHandling(log))
     .use(health(sql))
     .post('/hooks/:zapId', byZap, { parse: 'none' })
     .put('/hooks/:zapId', byZap, { parse: 'none' })

@@ -1,11 +1,11 @@
 import * as v from 'valibot'
-import { databaseUrl, port, positiveInteger, readEnv } from '@zap/lib/env'
+import { databaseUrl, logLevel, port, positiveInteger, readEnv } from '@zap/lib/env'
 
 export const hooksEntries = {
   HOOKS_PORT: port(3002),
   MAX_BODY_BYTES: positiveInteger(1024 * 1024),
 }
 
-export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), ...hooksEntries })
+export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries })
 
 export const readHooksEnv = () => readEnv(hooksEnv)

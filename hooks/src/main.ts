@@ -2,14 +2,16 @@ import { connect } from '@zap/sql/db'
 import { createHooks } from './app.ts'
 import { readHooksEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
+import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 const env = readHooksEnv()
+const log = createLogger('hooks', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
-const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
+const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, log }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
 
-console.log(`zap hooks listening on http://localhost:${app.server?.port}`)
+log.info({ port: app.server?.port }, `zap hooks listening on http://localhost:${app.server?.port}`)
 
 stopOnSignals(async () => {
   await app.stop()
   await sql.end({ timeout: 5 })
-})
+}, log)

@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { logLevels } from './log.ts'
 
 /** Parses the environment once (an empty variable counts as unset); a bad one stops the process with a message naming it. */
 export function readEnv<S extends v.GenericSchema>(schema: S, env: Record<string, string | undefined> = Bun.env): v.InferOutput<S> {
@@ -35,3 +36,5 @@ export const databaseUrl = v.pipe(
   v.string('DATABASE_URL is required, for example postgres://user@localhost:5432/zap'),
   v.regex(/^postgres(ql)?:\/\//, 'must start with postgres://'),
 )
+
+export const logLevel = v.optional(v.picklist(logLevels, `LOG_LEVEL must be one of ${logLevels.join(', ')}`), 'info')

@@ -1,15 +1,45 @@
 import { Elysia } from 'elysia'
 import { HttpError } from './errors.ts'
+import { newId } from './ids.ts'
+import type { Logger } from './log.ts'
 
 type Issue = { message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }
 type StandardSchema = { '~standard': { validate: (value: unknown) => { issues?: Issue[] } | Promise<{ issues?: Issue[] }> } }
 
-/** The one place that turns thrown errors into `{ error: { code, message, details? } }`. */
-export const errorHandler = new Elysia({ name: 'zap/errors' }).onError({ as: 'global' }, async ({ code, error, set }) => {
-  const body = await describe(code, error)
-  set.status = body.status
-  return { error: { code: body.code, message: body.message, ...(body.details ? { details: body.details } : {}) } }
-})
+type RequestContext = { id: string; startedAt: number }
+
+// An incoming id is kept only when it is short and printable, so it cannot smuggle anything into logs or headers.
+const validRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/
+const quietPaths = new Set(['/healthz', '/readyz', '/metrics'])
+
+/**
+ * Request ids (a valid incoming `X-Request-Id` is kept, else one is made; either is echoed), one log line
+ * per request carrying it, and the one place that turns thrown errors into `{ error: { code, message, details? } }`.
+ */
+export function requestHandling(log: Logger) {
+  const contexts = new WeakMap<Request, RequestContext>()
+  return new Elysia({ name: 'zap/requests' })
+    .onRequest(({ request, set }) => {
+      const incoming = request.headers.get('x-request-id')
+      const id = incoming && validRequestId.test(incoming) ? incoming : newId()
+      contexts.set(request, { id, startedAt: performance.now() })
+      set.headers['x-request-id'] = id
+    })
+    .onError({ as: 'global' }, async ({ code, error, set, request }) => {
+      const body = await describe(code, error)
+      if (body.status >= 500 && body.code === 'internal') log.error({ requestId: contexts.get(request)?.id, err: error }, 'unexpected error')
+      set.status = body.status
+      return { error: { code: body.code, message: body.message, ...(body.details ? { details: body.details } : {}) } }
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
+      const context = contexts.get(request)
+      const url = new URL(request.url)
+      const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200)
+      const line = { requestId: context?.id, method: request.method, path: url.pathname, status, ms: context ? Math.round(performance.now() - context.startedAt) : undefined }
+      if (quietPaths.has(url.pathname)) log.debug(line, 'request')
+      else log.info(line, 'request')
+    })
+}
 
 async function describe(code: string | number, error: unknown) {
   if (error instanceof HttpError) return error
@@ -18,7 +48,6 @@ async function describe(code: string | number, error: unknown) {
   if (code === 'PARSE') return new HttpError(400, 'invalid_body', 'The request body is not valid JSON')
   if (isDatabaseDown(error)) return new HttpError(503, 'database_unavailable', 'The database is unreachable; retry shortly')
   if ((error as { code?: string })?.code === '22P05') return new HttpError(400, 'invalid_body', 'The body contains a \\u0000 character, which cannot be stored')
-  console.error(error)
   return new HttpError(500, 'internal', 'Internal error')
 }
 

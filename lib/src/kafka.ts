@@ -1,11 +1,13 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs'
+import { Kafka, logLevel, type LogEntry, type Producer } from 'kafkajs'
+import type { Logger } from './log.ts'
 import type { StepMessage, Transport } from './messages.ts'
 
-export function createKafka(brokers: string, clientId: string) {
+export function createKafka(brokers: string, clientId: string, log: Logger) {
   return new Kafka({
     clientId,
     brokers: brokers.split(',').map((broker) => broker.trim()),
     logLevel: logLevel.ERROR,
+    logCreator: () => kafkaLogLine(log.child({ component: 'kafkajs' })),
     retry: { initialRetryTime: 200, retries: 8 },
   })
 }
@@ -41,5 +43,16 @@ export function kafkaTransport(producer: Producer, topic: string): Transport {
         messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })),
       })
     },
+  }
+}
+
+/** kafkajs's own lines, as lines of the process's logger. */
+function kafkaLogLine(log: Logger) {
+  return ({ namespace, level, log: { message, timestamp, logger, ...fields } }: LogEntry) => {
+    const line = { namespace, ...fields }
+    if (level === logLevel.ERROR) log.error(line, message)
+    else if (level === logLevel.WARN) log.warn(line, message)
+    else if (level === logLevel.INFO) log.info(line, message)
+    else log.debug(line, message)
   }
 }

@@ -3,19 +3,21 @@ import { createKafka, createOutboxProducer, ensureTopic, kafkaTransport } from '
 import { readProcessorEnv } from './env.ts'
 import { startRelay } from './relay.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
+import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 const env = readProcessorEnv()
+const log = createLogger('processor', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
 const sql = connect(env.DATABASE_URL, { max: 3 })
-const kafka = createKafka(env.KAFKA_BROKERS, 'zap-processor')
+const kafka = createKafka(env.KAFKA_BROKERS, 'zap-processor', log)
 await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
 const producer = createOutboxProducer(kafka)
 await producer.connect()
 
-const relay = startRelay({ sql, transport: kafkaTransport(producer, env.KAFKA_TOPIC), batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS })
-console.log(`zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
+const relay = startRelay({ sql, transport: kafkaTransport(producer, env.KAFKA_TOPIC), batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
+log.info({ topic: env.KAFKA_TOPIC }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
 
 stopOnSignals(async () => {
   await relay.stop()
   await producer.disconnect()
   await sql.end({ timeout: 5 })
-})
+}, log)

@@ -1,14 +1,15 @@
 import type { Sql } from '@zap/sql/db'
 import { msUntilNextDue, relayOutboxBatch } from '@zap/sql/outbox'
 import type { Transport } from '@zap/lib/messages'
+import type { Logger } from '@zap/lib/log'
 
-export type RelayOptions = { sql: Sql; transport: Transport; batchSize: number; pollMs: number; log?: (line: string) => void }
+export type RelayOptions = { sql: Sql; transport: Transport; batchSize: number; pollMs: number; log: Logger }
 
 /**
  * Drains the outbox into the transport until stopped: woken by NOTIFY after writers commit, by a
  * timer when a delayed row falls due, and by a polling fallback in case a notification is missed.
  */
-export function startRelay({ sql, transport, batchSize, pollMs, log = console.error }: RelayOptions) {
+export function startRelay({ sql, transport, batchSize, pollMs, log }: RelayOptions) {
   let running = true
   let wake = () => {}
   let pending = true
@@ -42,7 +43,7 @@ export function startRelay({ sql, transport, batchSize, pollMs, log = console.er
       } catch (error) {
         failures++
         sleepMs = Math.min(pollMs, 100 * 2 ** failures)
-        log(`outbox relay: ${error instanceof Error ? error.message : error}; retrying in ${sleepMs} ms`)
+        log.warn({ err: error, retryInMs: sleepMs }, 'outbox relay failed; retrying')
       }
       if (!pending && running) await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, sleepMs)

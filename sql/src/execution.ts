@@ -8,6 +8,7 @@ export type StepStatus = Exclude<RunStepStatus, 'pending'>
 export type RecordedStep = { index: number; status: StepStatus; attempts: number; output: unknown }
 
 export type StepContext = {
+  zapId: string
   status: RunStatus
   replay: number
   autoReplay: boolean
@@ -27,7 +28,7 @@ export const recordedStepsOfRun = (sql: Sql) => sql`
 /** Everything a worker needs to run one step of a run, in one round trip. */
 export async function loadStepContext(sql: Sql, runId: string) {
   const [run] = await sql<StepContext[]>`
-    select r.status, r.replay, r.auto_replays as "autoReplays", z.auto_replay as "autoReplay", v.steps,
+    select r.zap_id as "zapId", r.status, r.replay, r.auto_replays as "autoReplays", z.auto_replay as "autoReplay", v.steps,
       ${triggerOfRun(sql)} as trigger, ${recordedStepsOfRun(sql)} as recorded
     from runs r
     join zaps z on z.id = r.zap_id

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { positiveInteger, readEnv } from '@zap/lib/env'
+import { logLevel, positiveInteger, readEnv } from '@zap/lib/env'
 import { apiEntries, jwtSecretInProduction, publicHooksUrl } from '@zap/api/env'
 import { hooksEntries } from '@zap/hooks/env'
 import { kafkaEntries, stepEntries, stepTimeoutFitsSession } from '@zap/worker/env'
@@ -9,6 +9,7 @@ const standaloneObject = v.object({
   ZAP_DATA_DIR: v.optional(v.string(), '.zap'),
   DATABASE_URL: v.optional(v.pipe(v.string(), v.regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres://'))),
   DATABASE_POOL_SIZE: positiveInteger(20),
+  LOG_LEVEL: logLevel,
   KAFKA_BROKERS: v.optional(v.pipe(v.string(), v.minLength(1))),
   ...apiEntries,
   ...hooksEntries,

@@ -10,9 +10,11 @@ import { readStandaloneEnv } from './env.ts'
 import { startPipeline } from './pipeline.ts'
 import { jwtSecret } from './secret.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
+import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 /** The whole of zap in one process: PostgreSQL (embedded unless DATABASE_URL), api, hooks, relay and worker. */
 const env = readStandaloneEnv()
+const log = createLogger('zap', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
 const dataDir = resolve(env.ZAP_DATA_DIR)
 const postgres = env.DATABASE_URL ? null : await startEmbeddedPostgres(resolve(dataDir, 'postgres'))
 const sql = connect(env.DATABASE_URL ?? postgres!.url, { max: env.DATABASE_POOL_SIZE })
@@ -23,10 +25,11 @@ const api = createApi({
   auth: { secret: env.JWT_SECRET ?? (await jwtSecret(dataDir)), ttlSeconds: env.JWT_TTL_SECONDS },
   hooksUrl: env.PUBLIC_HOOKS_URL,
   smtpConfigured: env.SMTP_URL !== undefined,
+  log,
 }).listen({ port: env.API_PORT, reusePort: false })
-const hooks = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
-const handler = createStepHandler(sql, executeOptionsFrom(env))
-const pipeline = await startPipeline(sql, env, handler)
+const hooks = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, log }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
+const handler = createStepHandler(sql, executeOptionsFrom(env), log)
+const pipeline = await startPipeline(sql, env, handler, log)
 
 console.log(`zap is ready
   API        http://localhost:${env.API_PORT}/api/v1  (docs: http://localhost:${env.API_PORT}/docs)
@@ -41,4 +44,4 @@ stopOnSignals(async () => {
   await api.stop()
   await sql.end({ timeout: 5 })
   await postgres?.stop()
-})
+}, log)

@@ -5,14 +5,15 @@ import { startRelay } from '@zap/processor/relay'
 import { consumeSteps } from '@zap/worker/consumer'
 import type { StepHandler } from '@zap/worker/handler'
 import { inProcessTransport } from '@zap/worker/in-process'
+import type { Logger } from '@zap/lib/log'
 import type { StandaloneEnv } from './env.ts'
 
 /** The outbox relay and the step executor in this process, handing work over Kafka or directly. */
-export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepHandler) {
-  const relayOptions = { sql, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS }
+export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepHandler, log: Logger) {
+  const relayOptions = { sql, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log }
   if (!env.KAFKA_BROKERS) {
     const requeued = await requeueOrphanedRuns(sql)
-    if (requeued > 0) console.log(`requeued ${requeued} unfinished runs`)
+    if (requeued > 0) log.info({ requeued }, `requeued ${requeued} unfinished runs`)
     const transport = inProcessTransport(handler, env.WORKER_CONCURRENCY)
     const relay = startRelay({ ...relayOptions, transport })
     return {
@@ -23,14 +24,14 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
       },
     }
   }
-  const kafka = createKafka(env.KAFKA_BROKERS, 'zap')
+  const kafka = createKafka(env.KAFKA_BROKERS, 'zap', log)
   await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
   const producer = createOutboxProducer(kafka)
   await producer.connect()
   const relay = startRelay({ ...relayOptions, transport: kafkaTransport(producer, env.KAFKA_TOPIC) })
   const consumer = createStepConsumer(kafka, env.KAFKA_GROUP, env.KAFKA_SESSION_TIMEOUT_MS)
   await consumer.connect()
-  const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler })
+  const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
   return {
     transport: `Kafka ${env.KAFKA_BROKERS} (topic ${env.KAFKA_TOPIC})`,
     stop: async () => {

@@ -2,17 +2,18 @@ import type { Consumer, EachBatchPayload } from 'kafkajs'
 import pLimit from 'p-limit'
 import * as v from 'valibot'
 import { stepMessage, type StepMessage } from '@zap/lib/messages'
+import type { Logger } from '@zap/lib/log'
 import type { StepHandler } from './handler.ts'
 
 const disconnectTimeoutMs = 10_000
 
-export type ConsumeOptions = { consumer: Consumer; topic: string; concurrency: number; handler: StepHandler; log?: (line: string) => void }
+export type ConsumeOptions = { consumer: Consumer; topic: string; concurrency: number; handler: StepHandler; log: Logger }
 
 /**
  * Runs every step message of each fetched batch concurrently (bounded), heartbeating meanwhile;
  * offsets are committed only after the batch's results are recorded.
  */
-export async function consumeSteps({ consumer, topic, concurrency, handler, log = console.error }: ConsumeOptions) {
+export async function consumeSteps({ consumer, topic, concurrency, handler, log }: ConsumeOptions) {
   const limit = pLimit(concurrency)
 
   async function eachBatch({ batch, heartbeat }: EachBatchPayload) {
@@ -36,11 +37,11 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
   }
 }
 
-function parseMessage(value: Buffer | null, log: (line: string) => void): StepMessage[] {
+function parseMessage(value: Buffer | null, log: Logger): StepMessage[] {
   try {
     return [v.parse(stepMessage, JSON.parse(value?.toString() ?? ''))]
   } catch {
-    log(`ignoring a malformed message: ${value?.toString().slice(0, 200)}`)
+    log.warn({ value: value?.toString().slice(0, 200) }, 'ignoring a malformed message')
     return []
   }
 }

@@ -3,6 +3,7 @@ import type { Sql } from '@zap/sql/db'
 import { loadStepContext, recordStepAttempt, type StepContext, type StepRecord } from '@zap/sql/execution'
 import { replayRun } from '@zap/sql/replays'
 import type { StepMessage } from '@zap/lib/messages'
+import type { Logger } from '@zap/lib/log'
 import { step as stepSchema, type Step } from '@zap/lib/steps'
 import { render, TemplateError } from './template.ts'
 import { nextRetryDelay } from './backoff.ts'
@@ -27,18 +28,29 @@ export type Execution = 'executed' | 'skipped'
 const maxRetryAfterMs = 60 * 60_000
 
 /** Runs one step of a run and records the result with what follows it; a redelivered step is skipped. */
-export async function executeStep(sql: Sql, message: StepMessage, options: ExecuteOptions): Promise<Execution> {
+export async function executeStep(sql: Sql, message: StepMessage, options: ExecuteOptions, log: Logger): Promise<Execution> {
   const context = await loadStepContext(sql, message.runId)
   const step = context?.steps[message.stepIndex]
-  if (!context || !step || !isDue(context, message)) return 'skipped'
+  if (!context || !step || !isDue(context, message)) {
+    log.debug('step already done or no longer due; skipped')
+    return 'skipped'
+  }
   const startedAt = new Date()
   const { input, outcome } = await attempt(step, context, message, options)
   const record = { ...describeOutcome(outcome, context, message, options), runId: message.runId, stepIndex: message.stepIndex, type: step.type, attempt: message.attempt, input, startedAt }
   const autoReplayMs = record.runStatus === 'failed' && context.autoReplay ? options.autoReplayScheduleMs[context.autoReplays] : undefined
+  const execution = await recordWithAutoReplay(sql, record, autoReplayMs)
+  const line = { zapId: context.zapId, type: step.type, status: record.status, runStatus: record.runStatus, ms: Date.now() - startedAt.getTime(), error: record.error ?? undefined }
+  if (execution === 'executed') log.info(line, `step ${record.status}`)
+  else log.debug(line, 'step recorded by an earlier delivery; result dropped')
+  return execution
+}
+
+async function recordWithAutoReplay(sql: Sql, record: StepRecord, autoReplayMs: number | undefined): Promise<Execution> {
   if (autoReplayMs === undefined) return (await recordStepAttempt(sql, record)) ? 'executed' : 'skipped'
   return sql.begin(async (tx) => {
     if (!(await recordStepAttempt(tx, record))) return 'skipped' as const
-    await replayRun(tx, { runId: message.runId, from: 'failed', version: 'pinned', cause: 'auto', delayMs: autoReplayMs })
+    await replayRun(tx, { runId: record.runId, from: 'failed', version: 'pinned', cause: 'auto', delayMs: autoReplayMs })
     return 'executed' as const
   })
 }

@@ -3,6 +3,7 @@ import { failRunOnInternalError } from '@zap/sql/execution'
 import { outboxNotifier } from '@zap/sql/outbox'
 import type { StepMessage } from '@zap/lib/messages'
 import { isDatabaseDown } from '@zap/lib/http'
+import type { Logger } from '@zap/lib/log'
 import { executeStep, type ExecuteOptions } from './execute.ts'
 
 export type StepHandler = { handle: (message: StepMessage) => Promise<unknown>; stop: () => void }
@@ -11,23 +12,25 @@ export type StepHandler = { handle: (message: StepMessage) => Promise<unknown>; 
  * Executes step messages, waiting out database outages. A message that keeps failing for another
  * reason (a bug) fails its run after a few tries, so it never blocks the messages behind it.
  */
-export function createStepHandler(sql: Sql, options: ExecuteOptions, log: (line: string) => void = console.error): StepHandler {
+export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger): StepHandler {
   let stopping = false
   const wakeRelays = outboxNotifier(sql)
 
   async function handle(message: StepMessage) {
+    const stepLog = log.child({ runId: message.runId, step: message.stepIndex, attempt: message.attempt })
     for (let failures = 0; ; failures++) {
       try {
-        const execution = await executeStep(sql, message, options)
+        const execution = await executeStep(sql, message, options, stepLog)
         if (execution === 'executed') wakeRelays()
         return execution
       } catch (error) {
         if (stopping) throw error
         const reason = (error as Error).message
-        log(`step ${message.runId}:${message.stepIndex}: ${reason}; retrying`)
         if (!isDatabaseDown(error) && failures >= 2) {
+          stepLog.error({ err: error }, 'unexpected error running the step; failing the run')
           return failRunOnInternalError(sql, message.runId, message.stepIndex, 'unknown', `Internal error: ${reason}`)
         }
+        stepLog.warn({ reason }, isDatabaseDown(error) ? 'database unreachable; retrying the step' : 'unexpected error running the step; retrying')
         await Bun.sleep(Math.min(5_000, 200 * 2 ** failures))
       }
     }

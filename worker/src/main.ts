@@ -4,21 +4,24 @@ import { consumeSteps } from './consumer.ts'
 import { executeOptionsFrom, readWorkerEnv } from './env.ts'
 import { createStepHandler } from './handler.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
+import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 const env = readWorkerEnv()
+const log = createLogger('worker', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
-const kafka = createKafka(env.KAFKA_BROKERS, 'zap-worker')
+const kafka = createKafka(env.KAFKA_BROKERS, 'zap-worker', log)
 await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
 const consumer = createStepConsumer(kafka, env.KAFKA_GROUP, env.KAFKA_SESSION_TIMEOUT_MS)
 await consumer.connect()
 consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-  console.log(`zap worker ready: joined ${payload.groupId} with ${Object.values(payload.memberAssignment).flat().length} partitions`)
+  const partitions = Object.values(payload.memberAssignment).flat().length
+  log.info({ group: payload.groupId, partitions }, `zap worker ready: joined ${payload.groupId} with ${partitions} partitions`)
 })
 
-const handler = createStepHandler(sql, executeOptionsFrom(env))
-const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler })
+const handler = createStepHandler(sql, executeOptionsFrom(env), log)
+const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
 
 stopOnSignals(async () => {
   await consuming.stop()
   await sql.end({ timeout: 5 })
-})
+}, log)

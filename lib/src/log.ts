@@ -1,0 +1,25 @@
+import pino from 'pino'
+import pretty from 'pino-pretty'
+
+export type Logger = pino.Logger
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof logLevels)[number]
+
+/**
+ * The one logger of a process: one JSON object per line on stdout (`level`, `time`, `service`, `msg`),
+ * or coloured lines for a person when `pretty`. Errors go under `err` with their stack.
+ */
+export function createLogger(service: string, { level, pretty: forPerson }: { level: LogLevel; pretty: boolean }): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  }
+  if (forPerson) return pino(options, pretty({ colorize: true, ignore: 'service', sync: true }))
+  return pino(options, pino.destination({ sync: false }))
+}
+
+/** Pretty lines when a person watches the terminal, JSON for everything else (files, pipes, collectors). */
+export const wantsPrettyLogs = () => process.stdout.isTTY === true
