@@ -12,16 +12,18 @@ export async function startPipeline(env: Record<string, string> = {}): Promise<P
   const fullEnv = { KAFKA_TOPIC: `zap-events-${suffix}`, KAFKA_GROUP: `zap-workers-${suffix}`, OUTBOX_POLL_MS: '200', ...fastRetries, ...env }
   const processor = await startService('processor', fullEnv)
   const worker = await startService('worker', fullEnv)
-  return {
+  // stop() reads the fields, not the variables: a test may replace the worker or the processor.
+  const pipeline: Pipeline = {
     topic: fullEnv.KAFKA_TOPIC,
     group: fullEnv.KAFKA_GROUP,
     processor,
     worker,
     env: fullEnv,
     stop: async () => {
-      await Promise.all([processor.stop(), worker.stop()])
+      await Promise.all([pipeline.processor.stop(), pipeline.worker.stop()])
     },
   }
+  return pipeline
 }
 
 const finalStatuses = new Set(['succeeded', 'failed'])

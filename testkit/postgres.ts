@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEmbeddedPostgres } from '@zap/sql/embedded-postgres'
+import { startEmbeddedPostgres } from '@zap/standalone/embedded-postgres'
 
 export type RunningPostgres = { url: string; port: number; stop: () => Promise<void>; pause: () => Promise<void>; resume: () => Promise<void> }
 

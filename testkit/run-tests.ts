@@ -2,11 +2,14 @@ import postgres from 'postgres'
 import { migrate } from '@zap/sql/migrate'
 import { startPostgres, type RunningPostgres } from './postgres.ts'
 import { startKafka } from './kafka.ts'
+import { markProcessTree, reapLeakedProcesses } from './process-leaks.ts'
 
 /**
  * `bun run test`: brings up a real PostgreSQL and a real Kafka broker (or uses DATABASE_URL and
- * KAFKA_BROKERS), gives the run a fresh database, runs `bun test`, and tears everything down.
+ * KAFKA_BROKERS), gives the run a fresh database, runs `bun test`, and tears everything down. It fails
+ * when any process it or the tests started is still running at the end.
  */
+const marker = markProcessTree()
 const cleanups: (() => Promise<unknown>)[] = []
 let exitCode = 1
 try {
@@ -27,6 +30,12 @@ try {
   console.error(error instanceof Error ? error.message : error)
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.error('cleanup failed:', error))
+}
+const leaked = await reapLeakedProcesses(marker)
+if (leaked.length > 0) {
+  console.error(`\n${leaked.length} process(es) started by this test run were still running at the end (now killed):`)
+  for (const { pid, command } of leaked) console.error(`  ${pid}  ${command}`)
+  exitCode = 1
 }
 process.exit(exitCode)
 

@@ -43,16 +43,18 @@ export async function startService(name: Service, env: Record<string, string> = 
     port,
     url: port ? `http://127.0.0.1:${port}` : undefined,
     output: () => output,
-    stop: async (signal = 'SIGTERM') => {
-      child.kill(signal)
-      return child.exited
-    },
+    stop: (signal = 'SIGTERM') => stopProcess(child, signal),
   }
-  await waitUntil(async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`)
-    if (service.url) return (await fetch(`${service.url}/healthz`).catch(() => null))?.ok === true
-    return output.includes('ready')
-  }, `${name} to start`)
+  try {
+    await waitUntil(async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`)
+      if (service.url) return (await fetch(`${service.url}/healthz`).catch(() => null))?.ok === true
+      return output.includes('ready')
+    }, `${name} to start`)
+  } catch (error) {
+    await stopProcess(child, 'SIGKILL')
+    throw error
+  }
   return service
 }
 
@@ -63,4 +65,15 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, what: s
     await Bun.sleep(50)
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`)
+}
+
+/** Sends `signal`, and SIGKILL when the process has not exited `graceMs` later. */
+export async function stopProcess(child: Subprocess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000) {
+  child.kill(signal)
+  const killLater = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  try {
+    return await child.exited
+  } finally {
+    clearTimeout(killLater)
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect, type Sql } from '@zap/sql/db'
 import { migrate } from '@zap/sql/migrate'
-import { startEmbeddedPostgres } from '@zap/sql/embedded-postgres'
+import { startEmbeddedPostgres } from '@zap/standalone/embedded-postgres'
 import { startKafka } from '@zap/testkit/kafka'
 import { startSink } from './sink.ts'
 

@@ -5,18 +5,6 @@ export function freePort() {
   return listenOnce(0)
 }
 
-/**
- * A free port below the ephemeral range, for servers a process starts for itself: it cannot collide
- * with a port someone else just took from freePort() and has not bound yet.
- */
-export async function freePortBelowEphemeral() {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await listenOnce(15_000 + Math.floor(Math.random() * 15_000)).catch(() => null)
-    if (port !== null) return port
-  }
-  return freePort()
-}
-
 function listenOnce(port: number) {
   return new Promise<number>((resolve, reject) => {
     const server = createServer()

