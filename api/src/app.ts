@@ -1,10 +1,9 @@
 import { Elysia } from 'elysia'
-import { openapi } from '@elysiajs/openapi'
-import { toJsonSchema } from '@valibot/to-json-schema'
 import type { Sql } from '@zap/sql/db'
 import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
+import { openapiDocs } from '@zap/lib/openapi'
 import { authRoutes, type AuthOptions } from './auth.ts'
 import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
@@ -16,15 +15,20 @@ export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log }: ApiOptio
   new Elysia()
     .use(requestHandling(log))
     .use(
-      openapi({
-        path: '/docs',
-        specPath: '/openapi.json',
-        mapJsonSchema: { valibot: (schema: never) => toJsonSchema(schema, { errorMode: 'ignore' }) },
-        documentation: {
-          info: { title: 'zap API', version: '1.0.0', description: 'Webhook-triggered automations: zaps, runs and replays' },
-          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      openapiDocs(
+        {
+          info: { title: 'zap API', version: '1.0.0', description: 'Webhook-triggered automations: zaps, runs and replays. Webhooks themselves go to the hooks service, which serves its own /openapi.json.' },
+          tags: [
+            { name: 'auth', description: 'Accounts and bearer tokens' },
+            { name: 'catalog', description: 'The step types a zap can use' },
+            { name: 'zaps', description: 'A webhook and its steps; changing the steps makes a new version' },
+            { name: 'runs', description: 'One execution of a zap per accepted webhook, and replays of failed runs' },
+            { name: 'health', description: 'Liveness and readiness probes' },
+          ],
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The token from signUp or logIn' } } },
         },
-      }),
+        { optionalBodies: ['replayRun'] },
+      ),
     )
     .use(health(sql))
     .use(authRoutes(sql, auth))

@@ -94,7 +94,7 @@ describe('self-description', () => {
   test('the OpenAPI document lists the routes', async () => {
     const response = await call(api, 'GET', '/openapi.json')
     expect(response.status).toBe(200)
-    expect(Object.keys(response.body.paths)).toContain('/api/v1/zaps/')
+    expect(Object.keys(response.body.paths)).toContain('/api/v1/zaps')
   })
 
   test('the catalog lists step types with their config schema', async () => {

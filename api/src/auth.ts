@@ -3,7 +3,9 @@ import { jwt } from '@elysiajs/jwt'
 import type { Sql } from '@zap/sql/db'
 import { createUser, findUser, findUserByEmail } from '@zap/sql/users'
 import { conflict, HttpError, unauthorized } from '@zap/lib/errors'
-import { loginBody, signupBody } from '@zap/lib/resources'
+import * as v from 'valibot'
+import { loginBody, signupBody, user } from '@zap/lib/resources'
+import { errorResponses } from '@zap/lib/openapi'
 
 export type AuthOptions = { secret: string; ttlSeconds: number }
 
@@ -22,6 +24,8 @@ export const authenticated = (options: AuthOptions) =>
       return { userId: payload.sub }
     })
 
+const token = v.pipe(v.string(), v.description('A JWT for Authorization: Bearer <token>'))
+
 const invalidLogin = () => new HttpError(401, 'invalid_credentials', 'Wrong email or password')
 
 export const authRoutes = (sql: Sql, options: AuthOptions) =>
@@ -36,7 +40,12 @@ export const authRoutes = (sql: Sql, options: AuthOptions) =>
         set.status = 201
         return { user, token: await tokens.sign({ sub: user.id }) }
       },
-      { body: signupBody, detail: { summary: 'Create an account', tags: ['auth'] } },
+      {
+        parse: 'json',
+        body: signupBody,
+        response: { 201: v.pipe(v.object({ user, token }), v.description('The new account and a token for it')), ...errorResponses(400, 409) },
+        detail: { operationId: 'signUp', summary: 'Create an account', tags: ['auth'], security: [] },
+      },
     )
     .post(
       '/auth/login',
@@ -46,7 +55,12 @@ export const authRoutes = (sql: Sql, options: AuthOptions) =>
         if (!user || !valid) throw invalidLogin()
         return { token: await tokens.sign({ sub: user.id }) }
       },
-      { body: loginBody, detail: { summary: 'Log in and receive a token', tags: ['auth'] } },
+      {
+        parse: 'json',
+        body: loginBody,
+        response: { 200: v.pipe(v.object({ token }), v.description('A bearer token')), ...errorResponses(400, 401) },
+        detail: { operationId: 'logIn', summary: 'Log in and receive a token', tags: ['auth'], security: [] },
+      },
     )
     .use(authenticated(options))
     .get(
@@ -56,7 +70,10 @@ export const authRoutes = (sql: Sql, options: AuthOptions) =>
         if (!user) throw unauthorized('This account no longer exists')
         return { user }
       },
-      { detail: { summary: 'The current user', tags: ['auth'], security: [{ bearer: [] }] } },
+      {
+        response: { 200: v.pipe(v.object({ user }), v.description('The account the token belongs to')), ...errorResponses(401) },
+        detail: { operationId: 'getCurrentUser', summary: 'The current user', tags: ['auth'], security: [{ bearer: [] }] },
+      },
     )
 
 const dummyHash = Bun.password.hash('not-a-real-password', { algorithm: 'argon2id' })

@@ -5,14 +5,17 @@ import { findRun, listRuns } from '@zap/sql/runs'
 import { replayFailedRuns, replayRun } from '@zap/sql/replays'
 import { outboxNotifier } from '@zap/sql/outbox'
 import { notFound } from '@zap/lib/errors'
-import { replayFailedRunsBody, replayRunBody, runStatus } from '@zap/lib/resources'
+import { bulkReplay, replay, replayFailedRunsBody, replayRunBody, run, runStatus, runSummary } from '@zap/lib/resources'
+import { errorResponses } from '@zap/lib/openapi'
 import { authenticated, type AuthOptions } from './auth.ts'
-import { idParams, uuid } from './params.ts'
+import { idParams, queryInteger, uuid } from './params.ts'
+
+const defaultLimit = 50
 
 const listQuery = v.object({
   zapId: v.optional(uuid),
   status: v.optional(runStatus),
-  limit: v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(500)), '50'),
+  limit: v.optional(queryInteger({ min: 1, max: 500, fallback: defaultLimit })),
   cursor: v.optional(uuid),
 })
 
@@ -24,18 +27,29 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) => {
   const wakeRelays = outboxNotifier(sql)
   return new Elysia({ prefix: '/api/v1/runs' })
     .use(authenticated(auth))
-    .get('/', ({ userId, query }) => listRuns(sql, userId, query), {
+    .get('', ({ userId, query }) => listRuns(sql, userId, { ...query, limit: query.limit ?? defaultLimit }), {
       query: listQuery,
-      detail: { summary: 'List your runs, newest first', ...secured },
+      response: {
+        200: v.pipe(
+          v.object({ runs: v.array(runSummary), nextCursor: v.pipe(v.nullable(v.string()), v.description('Pass as cursor for the next page; null on the last')) }),
+          v.description('A page of your runs, newest first'),
+        ),
+        ...errorResponses(400, 401),
+      },
+      detail: { operationId: 'listRuns', summary: 'List your runs, newest first', ...secured },
     })
     .get(
       '/:id',
       async ({ userId, params }) => {
-        const run = await findRun(sql, userId, params.id)
-        if (!run) throw notFound('Run')
-        return { run }
+        const found = await findRun(sql, userId, params.id)
+        if (!found) throw notFound('Run')
+        return { run: found }
       },
-      { params: idParams, detail: { summary: 'Show a run with its steps and earlier executions', ...secured } },
+      {
+        params: idParams,
+        response: { 200: v.pipe(v.object({ run }), v.description('The run with every step and its earlier executions')), ...errorResponses(400, 401, 404) },
+        detail: { operationId: 'getRun', summary: 'Show a run with its steps and earlier executions', ...secured },
+      },
     )
     .post(
       '/replay',
@@ -44,16 +58,26 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) => {
         if (result.queued > 0) wakeRelays()
         return result
       },
-      { body: replayFailedRunsBody, detail: { summary: 'Replay every matching failed run from its failed step', ...secured } },
+      {
+        parse: 'json',
+        body: replayFailedRunsBody,
+        response: { 200: v.pipe(bulkReplay, v.description('How many runs were queued, and why the others were skipped')), ...errorResponses(400, 401) },
+        detail: { operationId: 'replayFailedRuns', summary: 'Replay every matching failed run from its failed step', ...secured },
+      },
     )
     .post(
       '/:id/replay',
       async ({ userId, params, body, set }) => {
-        const replay = await sql.begin((tx) => replayRun(tx, { runId: params.id, userId, from: body.from, version: body.version, cause: 'manual' }))
+        const queued = await sql.begin((tx) => replayRun(tx, { runId: params.id, userId, from: body.from, version: body.version, cause: 'manual' }))
         wakeRelays()
         set.status = 202
-        return { replay }
+        return { replay: queued }
       },
-      { params: idParams, body: replayBody, detail: { summary: 'Replay a failed run, by default from its failed step on the latest version', ...secured } },
+      {
+        params: idParams,
+        body: replayBody,
+        response: { 202: v.pipe(v.object({ replay }), v.description('The replay is queued')), ...errorResponses(400, 401, 404, 409) },
+        detail: { operationId: 'replayRun', summary: 'Replay a failed run, by default from its failed step on the latest version', ...secured },
+      },
     )
 }

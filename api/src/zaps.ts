@@ -2,11 +2,14 @@ import { Elysia } from 'elysia'
 import type { Sql } from '@zap/sql/db'
 import { createZap, deleteZap, findZap, listZaps, updateZap, type StoredZap } from '@zap/sql/zaps'
 import { badRequest, notFound } from '@zap/lib/errors'
-import { createZapBody, updateZapBody } from '@zap/lib/resources'
+import * as v from 'valibot'
+import { createZapBody, updateZapBody, zap } from '@zap/lib/resources'
+import { errorResponses } from '@zap/lib/openapi'
 import { authenticated, type AuthOptions } from './auth.ts'
 import { idParams } from './params.ts'
 
 const secured = { security: [{ bearer: [] }], tags: ['zaps'] }
+const oneZap = (description: string) => v.pipe(v.object({ zap }), v.description(description))
 
 export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpConfigured: boolean) => {
   const present = (zap: StoredZap) => ({ ...zap, webhookUrl: `${hooksUrl}/hooks/${zap.id}` })
@@ -18,20 +21,27 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
   return new Elysia({ prefix: '/api/v1/zaps' })
     .use(authenticated(auth))
     .post(
-      '/',
+      '',
       async ({ userId, body, set }) => {
         requireSmtpFor(body.steps, smtpConfigured)
         set.status = 201
         return { zap: present(await createZap(sql, userId, body)) }
       },
-      { body: createZapBody, detail: { summary: 'Create a zap', ...secured } },
+      {
+        parse: 'json',
+        body: createZapBody,
+        response: { 201: oneZap('The new zap, version 1, with its webhook URL'), ...errorResponses(400, 401) },
+        detail: { operationId: 'createZap', summary: 'Create a zap', ...secured },
+      },
     )
-    .get('/', async ({ userId }) => ({ zaps: (await listZaps(sql, userId)).map(present) }), {
-      detail: { summary: 'List your zaps', ...secured },
+    .get('', async ({ userId }) => ({ zaps: (await listZaps(sql, userId)).map(present) }), {
+      response: { 200: v.pipe(v.object({ zaps: v.array(zap) }), v.description('Your zaps, newest first')), ...errorResponses(401) },
+      detail: { operationId: 'listZaps', summary: 'List your zaps', ...secured },
     })
     .get('/:id', async ({ userId, params }) => found(await findZap(sql, userId, params.id)), {
       params: idParams,
-      detail: { summary: 'Show a zap', ...secured },
+      response: { 200: oneZap('The zap with its current version’s steps'), ...errorResponses(400, 401, 404) },
+      detail: { operationId: 'getZap', summary: 'Show a zap', ...secured },
     })
     .patch(
       '/:id',
@@ -40,9 +50,11 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
         return found(await updateZap(sql, userId, params.id, body))
       },
       {
+        parse: 'json',
         params: idParams,
         body: updateZapBody,
-        detail: { summary: 'Change a zap; new steps make a new version', ...secured },
+        response: { 200: oneZap('The changed zap'), ...errorResponses(400, 401, 404) },
+        detail: { operationId: 'updateZap', summary: 'Change a zap; new steps make a new version', ...secured },
       },
     )
     .delete(
@@ -51,7 +63,11 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
         if (!(await deleteZap(sql, userId, params.id))) throw notFound('Zap')
         set.status = 204
       },
-      { params: idParams, detail: { summary: 'Delete a zap; its webhook stops accepting', ...secured } },
+      {
+        params: idParams,
+        response: { 204: v.pipe(v.undefined(), v.description('Deleted')), ...errorResponses(400, 401, 404) },
+        detail: { operationId: 'deleteZap', summary: 'Delete a zap; its webhook stops accepting', ...secured },
+      },
     )
 }
 

@@ -7,9 +7,11 @@ import { HttpError, notFound } from '@zap/lib/errors'
 import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
+import { openapiDocs } from '@zap/lib/openapi'
 import { isUuid } from '@zap/lib/ids'
 import { decodeBody, readLimitedBody } from './body.ts'
 import { verifySignature } from './signature.ts'
+import { hooksDocument } from './document.ts'
 
 export type HooksOptions = { sql: Sql; maxBodyBytes: number; log: Logger }
 
@@ -56,6 +58,7 @@ export function createHooks({ sql, maxBodyBytes, log }: HooksOptions) {
 
   return new Elysia()
     .use(requestHandling(log))
+    .use(openapiDocs(hooksDocument))
     .use(health(sql))
     .post('/hooks/:zapId', byZap, { parse: 'none' })
     .put('/hooks/:zapId', byZap, { parse: 'none' })

@@ -43,6 +43,8 @@ export function requestHandling(log: Logger) {
 
 async function describe(code: string | number, error: unknown) {
   if (error instanceof HttpError) return error
+  // A response that breaks its declared schema is our bug, not the caller's.
+  if (code === 'VALIDATION' && (error as { type?: string }).type === 'response') return new HttpError(500, 'internal', 'Internal error')
   if (code === 'VALIDATION') return validationError(error)
   if (code === 'NOT_FOUND') return new HttpError(404, 'not_found', 'No such route')
   if (code === 'PARSE') return new HttpError(400, 'invalid_body', 'The request body is not valid JSON')
