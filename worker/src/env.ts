@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import { databaseUrl, durationList, flag, logLevel, positiveInteger, readEnv } from '@zap/lib/env'
 import type { ExecuteOptions } from './execute.ts'
 import { createMailer } from './steps/email.ts'
+import { resolveWithDns } from './targets.ts'
 
 export const kafkaEntries = {
   KAFKA_TOPIC: v.optional(v.string(), 'zap-events'),
@@ -17,6 +18,8 @@ export const stepEntries = {
   RETRY_BASE_MS: positiveInteger(1_000),
   RETRY_MAX_MS: positiveInteger(15 * 60_000),
   HTTP_RESPONSE_MAX_BYTES: positiveInteger(256 * 1024),
+  STEP_MAX_RENDERED_BYTES: positiveInteger(1024 * 1024),
+  STEP_MAX_OUTPUT_BYTES: positiveInteger(1024 * 1024),
   ALLOW_PRIVATE_TARGETS: flag(false),
   SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://...'))),
   SMTP_FROM: v.optional(v.string(), 'zap <zap@localhost>'),
@@ -51,7 +54,10 @@ export function executeOptionsFrom(env: StepEnv): ExecuteOptions {
     retryMaxMs: env.RETRY_MAX_MS,
     stepTimeoutMs: env.STEP_TIMEOUT_MS,
     maxResponseBytes: env.HTTP_RESPONSE_MAX_BYTES,
+    maxRenderedBytes: env.STEP_MAX_RENDERED_BYTES,
+    maxOutputBytes: env.STEP_MAX_OUTPUT_BYTES,
     allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS,
+    resolve: resolveWithDns,
     autoReplayScheduleMs: env.AUTO_REPLAY_SCHEDULE,
     mailer: createMailer(env.SMTP_URL, env.SMTP_FROM, env.STEP_TIMEOUT_MS),
   }

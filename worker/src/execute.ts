@@ -5,10 +5,12 @@ import { replayRun } from '@zap/sql/replays'
 import type { StepMessage } from '@zap/lib/messages'
 import type { Logger } from '@zap/lib/log'
 import { step as stepSchema, type Step } from '@zap/lib/steps'
-import { render, TemplateError } from './template.ts'
+import { render, RenderedTooLargeError, TemplateError } from './template.ts'
+import { jsonPreview, jsonSize, truncateText } from './size.ts'
 import { nextRetryDelay } from './backoff.ts'
 import type { Mailer } from './steps/email.ts'
 import { runStepType } from './steps/index.ts'
+import type { Resolve } from './targets.ts'
 import { permanentFailure, type StepOutcome } from './steps/result.ts'
 
 export type ExecuteOptions = {
@@ -17,12 +19,20 @@ export type ExecuteOptions = {
   retryMaxMs: number
   stepTimeoutMs: number
   maxResponseBytes: number
+  maxRenderedBytes: number
+  maxOutputBytes: number
   allowPrivateTargets: boolean
+  resolve: Resolve
   autoReplayScheduleMs: number[]
   mailer: Mailer | null
 }
 
 export type Execution = 'executed' | 'skipped'
+
+// What a step stores for display is bounded; a step's output, which later steps read, fails the step past its cap.
+const maxStoredInputBytes = 64 * 1024
+const maxErrorChars = 2_000
+const previewChars = 1_000
 
 // A target's Retry-After is honoured even past RETRY_MAX_MS, within reason.
 const maxRetryAfterMs = 60 * 60_000
@@ -37,7 +47,7 @@ export async function executeStep(sql: Sql, message: StepMessage, options: Execu
   }
   const startedAt = new Date()
   const { input, outcome } = await attempt(step, context, message, options)
-  const record = { ...describeOutcome(outcome, context, message, options), runId: message.runId, stepIndex: message.stepIndex, type: step.type, attempt: message.attempt, input, startedAt }
+  const record = { ...describeOutcome(boundOutput(outcome, options.maxOutputBytes), context, message, options), runId: message.runId, stepIndex: message.stepIndex, type: step.type, attempt: message.attempt, input, startedAt }
   const autoReplayMs = record.runStatus === 'failed' && context.autoReplay ? options.autoReplayScheduleMs[context.autoReplays] : undefined
   const execution = await recordWithAutoReplay(sql, record, autoReplayMs)
   const line = { zapId: context.zapId, type: step.type, status: record.status, runStatus: record.runStatus, ms: Date.now() - startedAt.getTime(), error: record.error ?? undefined }
@@ -73,7 +83,7 @@ function describeOutcome(outcome: StepOutcome, context: StepContext, message: St
         error: null,
         next: ends ? null : { stepIndex: message.stepIndex + 1, attempt: 1, availableAt: new Date(), replay: message.replay },
         runStatus: ends ? 'succeeded' : 'running',
-        skipRemaining: outcome.stopReason && !last ? { through: context.steps.length - 1, reason: outcome.stopReason } : undefined,
+        skipRemaining: outcome.stopReason && !last ? { through: context.steps.length - 1, reason: truncateText(outcome.stopReason, maxErrorChars) } : undefined,
       } satisfies Partial<StepRecord>
     }
     case 'waiting':
@@ -84,7 +94,7 @@ function describeOutcome(outcome: StepOutcome, context: StepContext, message: St
       return {
         status: retry ? 'retrying' : 'failed',
         output: outcome.output,
-        error,
+        error: truncateText(error, maxErrorChars),
         next: retry ? again(retryAt(message.attempt, outcome.retryAfterMs, options)) : null,
         runStatus: retry ? 'running' : 'failed',
       } satisfies Partial<StepRecord>
@@ -99,12 +109,13 @@ async function attempt(step: Step, context: StepContext, message: StepMessage, o
   }
   let rendered
   try {
-    rendered = render(step.config, templateContext)
+    rendered = render(step.config, templateContext, options.maxRenderedBytes)
   } catch (error) {
     if (error instanceof TemplateError) return { input: { config: step.config }, outcome: permanentFailure(error.message) }
+    if (error instanceof RenderedTooLargeError) return { input: { preview: jsonPreview(error.partial, previewChars), truncated: true }, outcome: permanentFailure(error.message) }
     throw error
   }
-  const input = rendered.missing.length ? { config: rendered.value, missing: rendered.missing } : { config: rendered.value }
+  const input = storedInput(rendered.value, rendered.missing)
   const parsed = v.safeParse(stepSchema, { type: step.type, config: rendered.value })
   if (!parsed.success) {
     const issue = parsed.issues[0]
@@ -114,11 +125,25 @@ async function attempt(step: Step, context: StepContext, message: StepMessage, o
     idempotencyKey: `${message.runId}:${message.stepIndex}`,
     recorded: context.recorded.find((recorded) => recorded.index === message.stepIndex),
     allowPrivateTargets: options.allowPrivateTargets,
+    resolve: options.resolve,
     timeoutMs: options.stepTimeoutMs,
     maxResponseBytes: options.maxResponseBytes,
     mailer: options.mailer,
   })
   return { input, outcome }
+}
+
+// The rendered config is kept for display only while it is small; past that, its start is.
+function storedInput(config: unknown, missing: string[]) {
+  const shown = jsonSize(config, maxStoredInputBytes) <= maxStoredInputBytes ? { config } : { preview: jsonPreview(config, previewChars), truncated: true }
+  return missing.length ? { ...shown, missing } : shown
+}
+
+function boundOutput(outcome: StepOutcome, maxBytes: number): StepOutcome {
+  if (outcome.output === undefined || jsonSize(outcome.output, maxBytes) <= maxBytes) return outcome
+  const output = { preview: jsonPreview(outcome.output, previewChars), truncated: true }
+  if (outcome.kind === 'failed') return { ...outcome, output }
+  return permanentFailure(`The step's output is larger than ${maxBytes} bytes (STEP_MAX_OUTPUT_BYTES); only its start is kept`, output)
 }
 
 function retryAt(attempt: number, retryAfterMs: number | undefined, options: ExecuteOptions) {

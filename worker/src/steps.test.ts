@@ -132,6 +132,34 @@ describe('email', () => {
     expect(run.steps[0]!.error).toContain('No such user here')
   })
 
+  const sentTo = (domain: string) => smtp.received.filter((message) => message.to.some((address: string) => address.includes(domain)))
+
+  test('recipients rendered from the trigger are capped, comma-separated or as a list, and nothing is sent past the cap', async () => {
+    const zap = await createZap(token, { steps: [{ type: 'email', config: { to: '{{trigger.body.to}}', subject: 'x', text: 'y' } }] })
+    const many = Array.from({ length: 1_000 }, (_, n) => `u${n}@many.example`)
+    const asText = await waitForRun(token, await fire(zap.id, { to: many.join(',') }))
+    const asList = await waitForRun(token, await fire(zap.id, { to: many }))
+    for (const run of [asText, asList]) {
+      expect(run.status).toBe('failed')
+      expect(run.steps[0]!.attempts).toBe(1)
+      expect(run.steps[0]!.error).toContain('config.to')
+    }
+    const mixed = await waitForRun(token, await fire(zap.id, { to: ['a@many.example,b@many.example', ...many.slice(0, 49)] }))
+    expect(mixed.steps[0]!.error).toContain('at most 50 recipients')
+    const fifty = await waitForRun(token, await fire(zap.id, { to: many.slice(0, 50).join(', ') }))
+    expect(fifty.status).toBe('succeeded')
+    expect(sentTo('@many.example')).toHaveLength(1)
+  })
+
+  test('a rendered value containing "{{" is checked like any other address', async () => {
+    const zap = await createZap(token, { steps: [{ type: 'email', config: { to: ['ops@example.com', '{{trigger.body.email}}'], subject: 'x', text: 'y' } }] })
+    const run = await waitForRun(token, await fire(zap.id, { email: 'victim@braces.example, {{x}} y' }))
+    expect(run.status).toBe('failed')
+    expect(run.steps[0]!.attempts).toBe(1)
+    expect(run.steps[0]!.error).toContain('is not an email address')
+    expect(sentTo('braces.example')).toHaveLength(0)
+  })
+
   test('a rendered recipient that is not an email address fails the step', async () => {
     const zap = await createZap(token, { steps: [{ type: 'email', config: { to: '{{trigger.body.email}}', subject: 'x', text: 'y' } }] })
     const run = await waitForRun(token, await fire(zap.id, { email: 'not an address' }))

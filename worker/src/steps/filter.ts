@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { compilePattern, type filterConfig, type Operator } from '@zap/lib/steps'
+import { jsonPreview } from '../size.ts'
 import { stopRun, succeeded, type StepOutcome } from './result.ts'
 
 type FilterConfig = v.InferOutput<typeof filterConfig>
@@ -9,10 +10,11 @@ export const maxMatchedLength = 1_000
 
 /** Passes when all (or any) conditions hold; otherwise the run stops here, succeeded. */
 export function runFilterStep(config: FilterConfig): StepOutcome {
-  const results = config.conditions.map((condition) => ({ ...condition, holds: holds(condition.op, condition.left, condition.right) }))
+  // The compared values are in the step's recorded input already; the output only says what held.
+  const results = config.conditions.map((condition) => ({ op: condition.op, holds: holds(condition.op, condition.left, condition.right) }))
   const passed = config.match === 'any' ? results.some((result) => result.holds) : results.every((result) => result.holds)
   if (passed) return succeeded({ passed, results })
-  const failing = results.filter((result) => !result.holds).map((result) => `${JSON.stringify(result.left)} ${result.op} ${JSON.stringify(result.right ?? null)}`)
+  const failing = config.conditions.filter((_, index) => !results[index]!.holds).map((condition) => `${jsonPreview(condition.left, 100)} ${condition.op} ${jsonPreview(condition.right ?? null, 100)}`)
   return stopRun({ passed, results }, `Filter did not pass (${config.match}): ${failing.join('; ')}`)
 }
 

@@ -1,9 +1,9 @@
 import * as v from 'valibot'
-import type { httpConfig } from '@zap/lib/steps'
-import { BlockedTargetError, checkTarget } from '../targets.ts'
+import { findUnstorableText, type httpConfig } from '@zap/lib/steps'
+import { BlockedTargetError, fetchFrom, resolveTarget, type Resolve } from '../targets.ts'
 import { permanentFailure, retryableFailure, succeeded, type StepOutcome } from './result.ts'
 
-export type HttpStepOptions = { allowPrivateTargets: boolean; timeoutMs: number; maxResponseBytes: number; idempotencyKey: string }
+export type HttpStepOptions = { allowPrivateTargets: boolean; resolve: Resolve; timeoutMs: number; maxResponseBytes: number; idempotencyKey: string }
 
 type HttpConfig = v.InferOutput<typeof httpConfig>
 
@@ -15,8 +15,9 @@ export async function runHttpStep(config: HttpConfig, options: HttpStepOptions):
   } catch {
     return permanentFailure(`The rendered URL "${config.url}" is not a valid URL`)
   }
+  let addresses: string[]
   try {
-    await checkTarget(url, options.allowPrivateTargets)
+    addresses = await resolveTarget(url, options.allowPrivateTargets, options.resolve)
   } catch (error) {
     if (error instanceof BlockedTargetError) return permanentFailure(error.message)
     return retryableFailure(`Could not resolve ${url.hostname}: ${(error as Error).message}`)
@@ -27,7 +28,7 @@ export async function runHttpStep(config: HttpConfig, options: HttpStepOptions):
   const timeoutMs = Math.min(config.timeoutMs ?? options.timeoutMs, options.timeoutMs)
   let response: Response
   try {
-    response = await fetch(url, { method: config.method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) })
+    response = await fetchFrom(url, addresses, { method: config.method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) })
   } catch (error) {
     const timedOut = (error as Error).name === 'TimeoutError'
     return retryableFailure(timedOut ? `No response from ${url.host} within ${timeoutMs} ms` : `Request to ${url.host} failed: ${(error as Error).message}`)
@@ -49,12 +50,15 @@ function encodeBody(config: HttpConfig, headers: Headers) {
 }
 
 async function describeResponse(response: Response, maxBytes: number) {
-  const { text, truncated } = await readCapped(response, maxBytes)
+  const { text: raw, truncated } = await readCapped(response, maxBytes)
+  // PostgreSQL stores neither NUL nor lone surrogates: such a body is kept as text, with NUL replaced.
+  const text = raw.replaceAll('\0', '\uFFFD')
   const contentType = response.headers.get('content-type') ?? ''
   let body: unknown = text
   if (!truncated && /json/i.test(contentType)) {
     try {
-      body = JSON.parse(text)
+      const parsed = JSON.parse(text)
+      if (!findUnstorableText(parsed)) body = parsed
     } catch {}
   }
   return { status: response.status, headers: Object.fromEntries(response.headers), body, ...(truncated ? { truncated: true } : {}) }

@@ -1,15 +1,17 @@
 import type { RecordedStep } from '@zap/sql/execution'
 import type { Step } from '@zap/lib/steps'
 import { runDelayStep } from './delay.ts'
-import type { Mailer } from './email.ts'
+import { runEmailStep, type Mailer } from './email.ts'
 import { runFilterStep } from './filter.ts'
 import { runHttpStep } from './http.ts'
-import { permanentFailure, succeeded, type StepOutcome } from './result.ts'
+import type { Resolve } from '../targets.ts'
+import { succeeded, type StepOutcome } from './result.ts'
 
 export type StepRuntime = {
   idempotencyKey: string
   recorded: RecordedStep | undefined
   allowPrivateTargets: boolean
+  resolve: Resolve
   timeoutMs: number
   maxResponseBytes: number
   mailer: Mailer | null
@@ -27,7 +29,7 @@ export async function runStepType(step: Step, runtime: StepRuntime): Promise<Ste
     case 'transform':
       return succeeded(step.config.output)
     case 'email':
-      return runtime.mailer ? runtime.mailer.send(step.config, runtime.idempotencyKey) : permanentFailure('Email is not configured on this worker: set SMTP_URL')
+      return runEmailStep(step.config, runtime.mailer, runtime.idempotencyKey)
     case 'log':
       return succeeded({ message: step.config.message })
   }
