@@ -51,6 +51,19 @@ const condition = v.pipe(
  * cannot run (lookaround, backreferences) and programs too large to run quickly are refused.
  */
 export function compilePattern(pattern: string): { regex: RE2JS } | { error: string } {
+  const cached = compiledPatterns.get(pattern)
+  if (cached) return cached
+  const compiled = compileUncached(pattern)
+  // Compiling costs milliseconds and a compiled pattern learns as it matches: the recent ones are kept.
+  if (compiledPatterns.size >= maxCompiledPatterns) compiledPatterns.delete(compiledPatterns.keys().next().value!)
+  compiledPatterns.set(pattern, compiled)
+  return compiled
+}
+
+const maxCompiledPatterns = 256
+const compiledPatterns = new Map<string, { regex: RE2JS } | { error: string }>()
+
+function compileUncached(pattern: string): { regex: RE2JS } | { error: string } {
   if (pattern.length > maxPatternLength) return { error: `A regular expression is at most ${maxPatternLength} characters` }
   let regex: RE2JS
   try {

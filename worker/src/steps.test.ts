@@ -81,7 +81,8 @@ describe('regular expressions', () => {
       const run = await waitForRun(token, runId)
       expect(run.steps.map((step) => step.status)).toEqual(['succeeded', 'skipped'])
       expect(run.steps[0]!.output.passed).toBe(false)
-      expect(took(run.steps[0]!.startedAt, run.steps[0]!.finishedAt)).toBeLessThan(1_000)
+      // Typically tens of milliseconds; the bound leaves room for a loaded machine.
+      expect(took(run.steps[0]!.startedAt, run.steps[0]!.finishedAt)).toBeLessThan(3_000)
     }
   })
 
