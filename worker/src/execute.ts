@@ -21,6 +21,7 @@ export type ExecuteOptions = {
   maxResponseBytes: number
   maxRenderedBytes: number
   maxOutputBytes: number
+  maxRunOutputBytes: number
   allowPrivateTargets: boolean
   resolve: Resolve
   autoReplayScheduleMs: number[]
@@ -47,7 +48,7 @@ export async function executeStep(sql: Sql, message: StepMessage, options: Execu
   }
   const startedAt = new Date()
   const { input, outcome } = await attempt(step, context, message, options)
-  const record = { ...describeOutcome(boundOutput(outcome, options.maxOutputBytes), context, message, options), runId: message.runId, stepIndex: message.stepIndex, type: step.type, attempt: message.attempt, input, startedAt }
+  const record = { ...describeOutcome(boundOutput(outcome, context, message.stepIndex, options), context, message, options), runId: message.runId, stepIndex: message.stepIndex, type: step.type, attempt: message.attempt, input, startedAt }
   const autoReplayMs = record.runStatus === 'failed' && context.autoReplay ? options.autoReplayScheduleMs[context.autoReplays] : undefined
   const execution = await recordWithAutoReplay(sql, record, autoReplayMs)
   const line = { zapId: context.zapId, type: step.type, status: record.status, runStatus: record.runStatus, ms: Date.now() - startedAt.getTime(), error: record.error ?? undefined }
@@ -139,11 +140,28 @@ function storedInput(config: unknown, missing: string[]) {
   return missing.length ? { ...shown, missing } : shown
 }
 
-function boundOutput(outcome: StepOutcome, maxBytes: number): StepOutcome {
-  if (outcome.output === undefined || jsonSize(outcome.output, maxBytes) <= maxBytes) return outcome
+// Later steps load every earlier output, so a run's outputs together are capped as well as each one.
+function boundOutput(outcome: StepOutcome, context: StepContext, stepIndex: number, options: ExecuteOptions): StepOutcome {
+  if (outcome.output === undefined) return outcome
+  const size = jsonSize(outcome.output, options.maxOutputBytes)
+  const problem =
+    size > options.maxOutputBytes
+      ? `The step's output is larger than ${options.maxOutputBytes} bytes (STEP_MAX_OUTPUT_BYTES); only its start is kept`
+      : earlierOutputsSize(context, stepIndex, options.maxRunOutputBytes - size) > options.maxRunOutputBytes - size
+        ? `The run's step outputs together would pass ${options.maxRunOutputBytes} bytes (RUN_MAX_OUTPUT_BYTES); only this output's start is kept`
+        : undefined
+  if (!problem) return outcome
   const output = { preview: jsonPreview(outcome.output, previewChars), truncated: true }
   if (outcome.kind === 'failed') return { ...outcome, output }
-  return permanentFailure(`The step's output is larger than ${maxBytes} bytes (STEP_MAX_OUTPUT_BYTES); only its start is kept`, output)
+  return permanentFailure(problem, output)
+}
+
+function earlierOutputsSize(context: StepContext, stepIndex: number, limit: number) {
+  let total = 0
+  for (const recorded of context.recorded) {
+    if (recorded.index !== stepIndex && total <= limit) total += jsonSize(recorded.output ?? null, limit - total)
+  }
+  return total
 }
 
 function retryAt(attempt: number, retryAfterMs: number | undefined, options: ExecuteOptions) {

@@ -11,7 +11,7 @@ let hooks: RunningService
 let token: string
 
 beforeAll(async () => {
-  pipeline = await startPipeline({ STEP_MAX_OUTPUT_BYTES: '100000' })
+  pipeline = await startPipeline({ STEP_MAX_OUTPUT_BYTES: '100000', RUN_MAX_OUTPUT_BYTES: '250000' })
   hooks = await startService('hooks', { MAX_BODY_BYTES: String(2 * 1024 * 1024) })
   token = (await signUp()).token
 }, 60_000)
@@ -79,6 +79,16 @@ describe('a hostile zap', () => {
     expect(run.steps[0]!.error).toContain('STEP_MAX_OUTPUT_BYTES')
     expect(run.steps[0]!.output.preview.length).toBeLessThanOrEqual(1_001)
     expect(run.steps[1]!.status).toBe('pending')
+  })
+
+  test('outputs that together pass RUN_MAX_OUTPUT_BYTES fail the step that would pass it', async () => {
+    const copy = { type: 'transform', config: { output: { text: '{{trigger.body.text}}' } } }
+    const zap = await createZap(token, { steps: [copy, copy, copy, copy, { type: 'log', config: { message: 'never' } }] })
+    const run = await waitForRun(token, await fire(zap.id, { text: 'w'.repeat(70_000) }))
+    expect(run.status).toBe('failed')
+    expect(run.steps.map((step) => step.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'failed', 'pending'])
+    expect(run.steps[3]!.error).toContain('RUN_MAX_OUTPUT_BYTES')
+    expect(run.steps[3]!.output).toMatchObject({ truncated: true })
   })
 
   test('a filter failing on a 1 MB value records a short reason', async () => {
