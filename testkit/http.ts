@@ -10,8 +10,9 @@ export const sql = connect(databaseUrl)
 export const auth = { secret: 'test-secret-that-is-long-enough-for-hs256', ttlSeconds: 3600 }
 export const hooksUrl = 'http://hooks.test'
 export const log = createLogger('test', { level: 'warn', pretty: false })
-export const api = createApi({ sql, auth, hooksUrl, smtpConfigured: true, log })
-export const hooks = createHooks({ sql, maxBodyBytes: 64 * 1024, log })
+export const apiOptions = { sql, auth, hooksUrl, smtpConfigured: true, log, bodyLimits: { maxBytes: 256 * 1024, maxJsonDepth: 64 } }
+export const api = createApi(apiOptions)
+export const hooks = createHooks({ sql, maxBodyBytes: 64 * 1024, maxJsonDepth: 128, log })
 
 type App = { handle: (request: Request) => Response | Promise<Response> }
 type CallOptions = { token?: string; body?: unknown; headers?: Record<string, string> }

@@ -5,15 +5,17 @@ import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
 import { openapiDocs } from '@zap/lib/openapi'
 import { authRoutes, type AuthOptions } from './auth.ts'
+import { jsonBodies, type BodyLimits } from './body.ts'
 import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
 import { zapRoutes } from './zaps.ts'
 
-export type ApiOptions = { sql: Sql; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger }
+export type ApiOptions = { sql: Sql; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits }
 
-export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log }: ApiOptions) =>
+export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log, bodyLimits }: ApiOptions) =>
   new Elysia()
     .use(requestHandling(log))
+    .use(jsonBodies(bodyLimits))
     .use(
       openapiDocs(
         {

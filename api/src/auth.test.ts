@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { SignJWT } from 'jose'
-import { api, auth, call, signUp } from '@zap/testkit/http'
+import { api, auth, call, signUp, sql } from '@zap/testkit/http'
 
 const secret = new TextEncoder().encode(auth.secret)
 
@@ -47,6 +47,13 @@ describe('sign-up and login', () => {
     expect((await call(api, 'GET', '/api/v1/me', { token: response.body.token })).status).toBe(200)
   })
 
+  test('a login password longer than signup allows is 400 without being hashed', async () => {
+    const { email } = await signUp()
+    const response = await call(api, 'POST', '/api/v1/auth/login', { body: { email, password: 'p'.repeat(257) } })
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toStartWith('password')
+  })
+
   test('a wrong password and an unknown email get the same 401', async () => {
     const { email } = await signUp()
     const wrong = await call(api, 'POST', '/api/v1/auth/login', { body: { email, password: 'not the password' } })
@@ -87,6 +94,42 @@ describe('tokens', () => {
     const { user } = await signUp()
     const forever = await new SignJWT({ sub: user.id }).setProtectedHeader({ alg: 'HS256' }).sign(secret)
     expect((await call(api, 'GET', '/api/v1/me', { token: forever })).status).toBe(401)
+  })
+})
+
+describe('tokens for no user', () => {
+  const routes = [
+    ['GET', '/api/v1/me'],
+    ['GET', '/api/v1/zaps'],
+    ['POST', '/api/v1/zaps', { name: 'n', steps: [{ type: 'log', config: { message: 'x' } }] }],
+    ['GET', `/api/v1/zaps/${Bun.randomUUIDv7()}`],
+    ['PATCH', `/api/v1/zaps/${Bun.randomUUIDv7()}`, { name: 'n' }],
+    ['DELETE', `/api/v1/zaps/${Bun.randomUUIDv7()}`],
+    ['GET', '/api/v1/runs'],
+    ['GET', `/api/v1/runs/${Bun.randomUUIDv7()}`],
+    ['POST', '/api/v1/runs/replay', { status: 'failed' }],
+    ['POST', `/api/v1/runs/${Bun.randomUUIDv7()}/replay`, {}],
+  ] as const
+  const signed = (sub: string) => new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(secret)
+
+  test('a well-signed token whose subject is not a UUID is 401 on every route', async () => {
+    for (const sub of ['admin', "1' or '1'='1", 'x'.repeat(5000)]) {
+      const token = await signed(sub)
+      for (const [method, path, body] of routes) {
+        const response = await call(api, method, path, { token, body })
+        expect({ method, path, status: response.status }).toEqual({ method, path, status: 401 })
+        expect(response.body.error.code).toBe('unauthorized')
+      }
+    }
+  })
+
+  test('a well-signed token of a deleted user is 401 on every route', async () => {
+    const { token, user } = await signUp()
+    await sql`delete from users where id = ${user.id}`
+    for (const [method, path, body] of routes) {
+      const response = await call(api, method, path, { token, body })
+      expect({ method, path, status: response.status }).toEqual({ method, path, status: 401 })
+    }
   })
 })
 

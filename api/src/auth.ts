@@ -1,8 +1,9 @@
 import { Elysia } from 'elysia'
 import { jwt } from '@elysiajs/jwt'
 import type { Sql } from '@zap/sql/db'
-import { createUser, findUser, findUserByEmail } from '@zap/sql/users'
+import { createUser, findUser, findUserByEmail, userExists } from '@zap/sql/users'
 import { conflict, HttpError, unauthorized } from '@zap/lib/errors'
+import { isUuid } from '@zap/lib/ids'
 import * as v from 'valibot'
 import { loginBody, signupBody, user } from '@zap/lib/resources'
 import { errorResponses } from '@zap/lib/openapi'
@@ -12,15 +13,19 @@ export type AuthOptions = { secret: string; ttlSeconds: number }
 const tokens = (options: AuthOptions) =>
   jwt({ name: 'tokens', secret: options.secret, alg: 'HS256', exp: `${options.ttlSeconds}s` })
 
-/** Resolves the bearer token to `userId`; any route after `.use(authenticated(...))` requires it. */
-export const authenticated = (options: AuthOptions) =>
+/**
+ * Resolves the bearer token to the `userId` of an existing user; any route after `.use(authenticated(...))`
+ * requires it. It runs before the body, query and params are validated, so strangers get 401 and no validation work.
+ */
+export const authenticated = (sql: Sql, options: AuthOptions) =>
   new Elysia()
     .use(tokens(options))
-    .resolve({ as: 'scoped' }, async ({ headers, tokens }) => {
+    .derive({ as: 'scoped' }, async ({ headers, tokens }) => {
       const token = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
       if (!token) throw unauthorized('Missing bearer token. Log in and send Authorization: Bearer <token>.')
       const payload = await tokens.verify(token)
-      if (!payload || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw unauthorized('Invalid or expired token. Log in again.')
+      if (!payload || typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || !isUuid(payload.sub)) throw unauthorized('Invalid or expired token. Log in again.')
+      if (!(await userExists(sql, payload.sub))) throw unauthorized('This account no longer exists')
       return { userId: payload.sub }
     })
 
@@ -62,7 +67,7 @@ export const authRoutes = (sql: Sql, options: AuthOptions) =>
         detail: { operationId: 'logIn', summary: 'Log in and receive a token', tags: ['auth'], security: [] },
       },
     )
-    .use(authenticated(options))
+    .use(authenticated(sql, options))
     .get(
       '/me',
       async ({ userId }) => {

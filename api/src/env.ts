@@ -9,6 +9,8 @@ export const apiEntries = {
   HOOKS_PORT: port(3002),
   PUBLIC_HOOKS_URL: v.optional(v.pipe(v.string(), v.url('PUBLIC_HOOKS_URL must be a URL such as https://hooks.example.com'))),
   SMTP_URL: v.optional(v.string()),
+  API_MAX_BODY_BYTES: positiveInteger(256 * 1024),
+  API_MAX_JSON_DEPTH: positiveInteger(64),
 }
 
 export const jwtSecretInProduction = <Env extends { NODE_ENV: string; JWT_SECRET?: string }>() =>

@@ -14,7 +14,8 @@ const app = createApi({
   hooksUrl: env.PUBLIC_HOOKS_URL,
   smtpConfigured: env.SMTP_URL !== undefined,
   log,
-}).listen({ port: env.API_PORT, reusePort: false })
+  bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
+}).listen({ port: env.API_PORT, maxRequestBodySize: env.API_MAX_BODY_BYTES + 1, reusePort: false })
 
 log.info({ port: app.server?.port }, `zap api listening on http://localhost:${app.server?.port}`)
 

@@ -56,6 +56,17 @@ describe('runs', () => {
     }
   })
 
+  test('bulk replay times must be real dates that PostgreSQL can store', async () => {
+    const { token } = await signUp()
+    for (const since of ['0000-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2025-02-29T10:00:00Z', '2026-04-31T00:00:00Z', '0001-01-01T00:00:00+01:00', '2026-13-01T00:00:00Z']) {
+      const response = await call(api, 'POST', '/api/v1/runs/replay', { token, body: { status: 'failed', since } })
+      expect({ since, status: response.status }).toEqual({ since, status: 400 })
+      expect(response.body.error.message).toStartWith('since')
+    }
+    const leap = await call(api, 'POST', '/api/v1/runs/replay', { token, body: { status: 'failed', since: '2024-02-29T00:00:00Z', until: '9999-12-31T00:00:00Z' } })
+    expect(leap.status).toBe(200)
+  })
+
   test('an unknown run is 404', async () => {
     const { token } = await signUp()
     expect((await call(api, 'GET', `/api/v1/runs/${Bun.randomUUIDv7()}`, { token })).status).toBe(404)

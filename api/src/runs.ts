@@ -26,7 +26,7 @@ const secured = { security: [{ bearer: [] }], tags: ['runs'] }
 export const runRoutes = (sql: Sql, auth: AuthOptions) => {
   const wakeRelays = outboxNotifier(sql)
   return new Elysia({ prefix: '/api/v1/runs' })
-    .use(authenticated(auth))
+    .use(authenticated(sql, auth))
     .get('', ({ userId, query }) => listRuns(sql, userId, { ...query, limit: query.limit ?? defaultLimit }), {
       query: listQuery,
       response: {

@@ -177,8 +177,8 @@ describe('step configs', () => {
 
   test('an email step is refused when the server has no SMTP configured', async () => {
     const { createApi } = await import('./app.ts')
-    const { sql, auth, hooksUrl, log } = await import('@zap/testkit/http')
-    const withoutSmtp = createApi({ sql, auth, hooksUrl, smtpConfigured: false, log })
+    const { apiOptions } = await import('@zap/testkit/http')
+    const withoutSmtp = createApi({ ...apiOptions, smtpConfigured: false })
     const { token } = await signUp()
     const response = await call(withoutSmtp, 'POST', '/api/v1/zaps', {
       token,

@@ -19,7 +19,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
   }
 
   return new Elysia({ prefix: '/api/v1/zaps' })
-    .use(authenticated(auth))
+    .use(authenticated(sql, auth))
     .post(
       '',
       async ({ userId, body, set }) => {

@@ -9,13 +9,14 @@ import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
 import { openapiDocs } from '@zap/lib/openapi'
 import { isUuid } from '@zap/lib/ids'
-import { decodeBody, readLimitedBody } from './body.ts'
+import { readLimitedBody } from '@zap/lib/body'
+import { decodeBody, requireStorable } from './body.ts'
 import { verifySignature } from './signature.ts'
 import { hooksDocument } from './document.ts'
 
-export type HooksOptions = { sql: Sql; maxBodyBytes: number; log: Logger }
+export type HooksOptions = { sql: Sql; maxBodyBytes: number; maxJsonDepth: number; log: Logger }
 
-export function createHooks({ sql, maxBodyBytes, log }: HooksOptions) {
+export function createHooks({ sql, maxBodyBytes, maxJsonDepth, log }: HooksOptions) {
   const wakeRelays = outboxNotifier(sql)
 
   async function receive(request: Request, zapId: string, ownerId?: string) {
@@ -25,12 +26,17 @@ export function createHooks({ sql, maxBodyBytes, log }: HooksOptions) {
     const contentType = headers.get('content-type')
     const url = new URL(request.url)
     const trigger: Trigger = {
-      body: decodeBody(bytes, contentType),
+      body: decodeBody(bytes, contentType, maxJsonDepth),
       contentType,
       headers: Object.fromEntries(headers),
       query: Object.fromEntries(url.searchParams),
     }
+    requireStorable(trigger.headers, 'headers')
+    requireStorable(trigger.query, 'query')
     const idempotencyKey = headers.get('idempotency-key') ?? headers.get('webhook-id')
+    if (idempotencyKey !== null && Buffer.byteLength(idempotencyKey) > maxIdempotencyKeyBytes) {
+      throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key (or webhook-id) is longer than ${maxIdempotencyKeyBytes} bytes`)
+    }
     const input = { zapId, ownerId, trigger, idempotencyKey, signatureVerified: false }
     let result = await acceptRun(sql, input)
     if (result.outcome === 'needs_signature') {
@@ -67,5 +73,7 @@ export function createHooks({ sql, maxBodyBytes, log }: HooksOptions) {
     .put('/hooks/catch/:userId/:zapId', byOwner, { parse: 'none' })
     .patch('/hooks/catch/:userId/:zapId', byOwner, { parse: 'none' })
 }
+
+const maxIdempotencyKeyBytes = 255
 
 const jsonHeaders = { 'content-type': 'application/json' }

@@ -4,6 +4,7 @@ import { databaseUrl, logLevel, port, positiveInteger, readEnv } from '@zap/lib/
 export const hooksEntries = {
   HOOKS_PORT: port(3002),
   MAX_BODY_BYTES: positiveInteger(1024 * 1024),
+  MAX_JSON_DEPTH: positiveInteger(128),
 }
 
 export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries })

@@ -86,13 +86,44 @@ describe('webhook ingestion', () => {
     expect(await countRuns(zap.id)).toBe(1)
   })
 
-  test('JSON with a NUL character is 400 and stores nothing', async () => {
+  const unstorable: [string, { body: string; contentType: string; query?: string }, string][] = [
+    ['a NUL in a JSON string', { body: '{"a":"x\\u0000y"}', contentType: 'application/json' }, 'body.a'],
+    ['a NUL in a JSON key', { body: '{"b":{"x\\u0000":1}}', contentType: 'application/json' }, 'body.b.x?'],
+    ['a lone surrogate in JSON', { body: '["ok","\\ud800"]', contentType: 'application/json' }, 'body.1'],
+    ['a NUL in a text body', { body: 'a\u0000b', contentType: 'text/plain' }, 'body'],
+    ['a NUL in a form field', { body: 'name=%00', contentType: 'application/x-www-form-urlencoded' }, 'body.name'],
+    ['a NUL in the query string', { body: '{}', contentType: 'application/json', query: '?q=%00' }, 'query.q'],
+  ]
+  for (const [what, request, path] of unstorable) {
+    test(`${what} is 400 invalid_text naming where, and stores nothing`, async () => {
+      const { token } = await signUp()
+      const zap = await createZap(token)
+      const response = await call(hooks, 'POST', `/hooks/${zap.id}${request.query ?? ''}`, { body: request.body, headers: { 'content-type': request.contentType } })
+      expect(response.status).toBe(400)
+      expect(response.body.error).toMatchObject({ code: 'invalid_text' })
+      expect(response.body.error.message).toStartWith(`${path} contains`)
+      expect(await countRuns(zap.id)).toBe(0)
+    })
+  }
+
+  test('JSON nested deeper than the limit is 400 json_too_deep at once, even 30,000 levels', async () => {
     const { token } = await signUp()
     const zap = await createZap(token)
-    const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: '{"a":"x\\u0000y"}', headers: { 'content-type': 'application/json' } })
-    expect(response.status).toBe(400)
-    expect(response.body.error.message).toContain('u0000')
-    expect(await countRuns(zap.id)).toBe(0)
+    for (const levels of [129, 30_000]) {
+      const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: '['.repeat(levels) + ']'.repeat(levels), headers: { 'content-type': 'application/json' } })
+      expect(response.status).toBe(400)
+      expect(response.body.error.code).toBe('json_too_deep')
+    }
+    const allowed = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: '{"a":'.repeat(127) + '[]' + '}'.repeat(127), headers: { 'content-type': 'application/json' } })
+    expect(allowed.status).toBe(202)
+    expect(await countRuns(zap.id)).toBe(1)
+  })
+
+  test('brackets inside strings do not count as nesting', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: JSON.stringify({ text: '[{'.repeat(1000) + '\\"[' }), headers: { 'content-type': 'application/json' } })
+    expect(response.status).toBe(202)
   })
 
   test('malformed JSON is 400 and stores nothing', async () => {
@@ -106,6 +137,21 @@ describe('webhook ingestion', () => {
 })
 
 describe('idempotency keys', () => {
+  test('a key longer than 255 bytes is 400 and stores nothing; 255 bytes is accepted', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    for (const key of ['k'.repeat(7000), 'é'.repeat(128)]) {
+      const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: {}, headers: { 'idempotency-key': key } })
+      expect(response.status).toBe(400)
+      expect(response.body.error.code).toBe('invalid_idempotency_key')
+      expect(JSON.stringify(response.body)).not.toContain(key)
+    }
+    const longWebhookId = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: {}, headers: { 'webhook-id': 'w'.repeat(256) } })
+    expect(longWebhookId.status).toBe(400)
+    expect(await countRuns(zap.id)).toBe(0)
+    expect((await call(hooks, 'POST', `/hooks/${zap.id}`, { body: {}, headers: { 'idempotency-key': 'k'.repeat(255) } })).status).toBe(202)
+  })
+
   test('a repeat with the same key is 200 with the first run id and stores nothing new', async () => {
     const { token } = await signUp()
     const zap = await createZap(token)

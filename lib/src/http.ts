@@ -2,8 +2,9 @@ import { Elysia } from 'elysia'
 import { HttpError } from './errors.ts'
 import { newId } from './ids.ts'
 import type { Logger } from './log.ts'
+import { printable } from './body.ts'
 
-type Issue = { message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }
+type Issue = { message: string; received?: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }
 type StandardSchema = { '~standard': { validate: (value: unknown) => { issues?: Issue[] } | Promise<{ issues?: Issue[] }> } }
 
 type RequestContext = { id: string; startedAt: number }
@@ -47,7 +48,10 @@ async function describe(code: string | number, error: unknown) {
   if (code === 'VALIDATION' && (error as { type?: string }).type === 'response') return new HttpError(500, 'internal', 'Internal error')
   if (code === 'VALIDATION') return validationError(error)
   if (code === 'NOT_FOUND') return new HttpError(404, 'not_found', 'No such route')
-  if (code === 'PARSE') return new HttpError(400, 'invalid_body', 'The request body is not valid JSON')
+  if (code === 'PARSE') {
+    const cause = (error as { cause?: unknown }).cause
+    return cause instanceof HttpError ? cause : new HttpError(400, 'invalid_body', 'The request body is not valid JSON')
+  }
   if (isDatabaseDown(error)) return new HttpError(503, 'database_unavailable', 'The database is unreachable; retry shortly')
   if ((error as { code?: string })?.code === '22P05') return new HttpError(400, 'invalid_body', 'The body contains a \\u0000 character, which cannot be stored')
   return new HttpError(500, 'internal', 'Internal error')
@@ -57,7 +61,7 @@ async function validationError(error: unknown) {
   const { validator, value, type } = error as { validator?: { schema?: StandardSchema }; value: unknown; type?: string }
   const schema = validator?.schema
   const result = schema?.['~standard'] ? await schema['~standard'].validate(value) : { issues: [] }
-  const details = (result.issues ?? []).map((issue) => ({ path: pathOf(issue), message: issue.message }))
+  const details = (result.issues ?? []).map((issue) => ({ path: pathOf(issue), message: withoutInput(issue) }))
   const first = details[0]
   const where = type === 'body' ? '' : `${type ?? 'request'} `
   const message = first ? `${where}${first.path || 'value'}: ${first.message}` : 'Invalid request'
@@ -65,7 +69,13 @@ async function validationError(error: unknown) {
 }
 
 const pathOf = (issue: Issue) =>
-  (issue.path ?? []).map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.')
+  (issue.path ?? []).map((segment) => printable(String(typeof segment === 'object' ? segment.key : segment))).join('.')
+
+// valibot's default messages end with the received value; an error never repeats the input.
+function withoutInput(issue: Issue) {
+  const suffix = ` but received ${issue.received}`
+  return issue.received !== undefined && issue.message.endsWith(suffix) ? issue.message.slice(0, -suffix.length) : issue.message
+}
 
 const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03'])
 

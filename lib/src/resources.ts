@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { step, steps } from './steps.ts'
+import { isoTime } from './time.ts'
 
 // The API's resources, once: requests are validated with these, responses are declared with them (so
 // the OpenAPI document describes them), the SQL layer returns their types and the CLI reads them as `Json<T>`.
@@ -35,6 +36,7 @@ const password = v.pipe(v.string(), v.minLength(8, 'Password must be at least 8 
 const personName = v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200))
 
 export const signupBody = v.object({ email, password, name: personName })
+// No password longer than signup allows can be right, so one is refused before it costs a hash.
 export const loginBody = v.object({ email, password: v.pipe(v.string(), v.maxLength(256)) })
 
 export const user = v.object({ id, email: v.string(), name: v.string(), createdAt: timestamp })
@@ -146,11 +148,6 @@ export const replayRunBody = v.object({
   version: v.optional(replayVersion, 'latest'),
 })
 
-const isoTime = v.pipe(
-  v.string(),
-  v.isoTimestamp('Expected an ISO timestamp such as 2026-11-25T10:00:00Z'),
-  v.transform((text) => new Date(text)),
-)
 
 export const replayFailedRunsBody = v.object({
   zapId: v.optional(id),

@@ -21,6 +21,11 @@ export async function findUserByEmail(sql: Sql, email: string) {
   return user ?? null
 }
 
+export async function userExists(sql: Sql, id: string) {
+  const [row] = await sql<{ exists: boolean }[]>`select exists (select 1 from users where id = ${id})`
+  return row!.exists
+}
+
 export async function findUser(sql: Sql, id: string) {
   const [user] = await sql<User[]>`select id, email, name, created_at as "createdAt" from users where id = ${id}`
   return user ?? null

@@ -26,8 +26,9 @@ const api = createApi({
   hooksUrl: env.PUBLIC_HOOKS_URL,
   smtpConfigured: env.SMTP_URL !== undefined,
   log,
-}).listen({ port: env.API_PORT, reusePort: false })
-const hooks = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, log }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
+  bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
+}).listen({ port: env.API_PORT, maxRequestBodySize: env.API_MAX_BODY_BYTES + 1, reusePort: false })
+const hooks = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, log }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
 const handler = createStepHandler(sql, executeOptionsFrom(env), log)
 const pipeline = await startPipeline(sql, env, handler, log)
 
