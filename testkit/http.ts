@@ -10,9 +10,19 @@ export const sql = connect(databaseUrl)
 export const auth = { secret: 'test-secret-that-is-long-enough-for-hs256', ttlSeconds: 3600 }
 export const hooksUrl = 'http://hooks.test'
 export const log = createLogger('test', { level: 'warn', pretty: false })
-export const apiOptions = { sql, auth, hooksUrl, smtpConfigured: true, log, bodyLimits: { maxBytes: 256 * 1024, maxJsonDepth: 64 } }
+// Test apps sign up and log in far more often than a person: the limits themselves are tested in api/src/rate-limits.test.ts.
+const roomy = { requests: 1_000_000, perSeconds: 60 }
+export const apiOptions = {
+  sql,
+  auth,
+  hooksUrl,
+  smtpConfigured: true,
+  log,
+  bodyLimits: { maxBytes: 256 * 1024, maxJsonDepth: 64 },
+  rateLimits: { loginPerIp: roomy, loginPerAccount: roomy, signupPerIp: roomy, signupPerAccount: roomy },
+}
 export const api = createApi(apiOptions)
-export const hooks = createHooks({ sql, maxBodyBytes: 64 * 1024, maxJsonDepth: 128, log })
+export const hooks = createHooks({ sql, maxBodyBytes: 64 * 1024, maxJsonDepth: 128, webhookRateLimit: roomy, log })
 
 type App = { handle: (request: Request) => Response | Promise<Response> }
 type CallOptions = { token?: string; body?: unknown; headers?: Record<string, string> }

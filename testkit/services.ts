@@ -24,6 +24,11 @@ const testEnv = () => ({
   ALLOW_PRIVATE_TARGETS: 'true',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
   DATABASE_POOL_SIZE: '5',
+  LOGIN_RATE_LIMIT_PER_IP: '1000000/1m',
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000000/1m',
+  SIGNUP_RATE_LIMIT_PER_IP: '1000000/1m',
+  SIGNUP_RATE_LIMIT_PER_ACCOUNT: '1000000/1m',
+  WEBHOOK_RATE_LIMIT: '1000000000/1m',
 })
 
 /** Starts one service as its own process, the way `bun run start:<name>` does, and waits until it is up. */

@@ -4,15 +4,15 @@ import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
 import { openapiDocs } from '@zap/lib/openapi'
-import { authRoutes, type AuthOptions } from './auth.ts'
+import { authRoutes, type AuthOptions, type AuthRateLimits } from './auth.ts'
 import { jsonBodies, type BodyLimits } from './body.ts'
 import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
 import { zapRoutes } from './zaps.ts'
 
-export type ApiOptions = { sql: Sql; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits }
+export type ApiOptions = { sql: Sql; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits; rateLimits: AuthRateLimits }
 
-export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log, bodyLimits }: ApiOptions) =>
+export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits }: ApiOptions) =>
   new Elysia()
     .use(requestHandling(log))
     .use(jsonBodies(bodyLimits))
@@ -33,7 +33,7 @@ export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log, bodyLimits
       ),
     )
     .use(health(sql))
-    .use(authRoutes(sql, auth))
+    .use(authRoutes(sql, auth, rateLimits))
     .use(catalogRoutes)
     .use(zapRoutes(sql, auth, hooksUrl, smtpConfigured))
     .use(runRoutes(sql, auth))

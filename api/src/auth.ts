@@ -2,13 +2,15 @@ import { Elysia } from 'elysia'
 import { jwt } from '@elysiajs/jwt'
 import type { Sql } from '@zap/sql/db'
 import { createUser, findUser, findUserByEmail, userExists } from '@zap/sql/users'
-import { conflict, HttpError, unauthorized } from '@zap/lib/errors'
+import { createRateLimiter, type RateLimit, type RateLimiter } from '@zap/sql/rate-limits'
+import { conflict, HttpError, tooManyRequests, unauthorized } from '@zap/lib/errors'
 import { isUuid } from '@zap/lib/ids'
 import * as v from 'valibot'
 import { loginBody, signupBody, user } from '@zap/lib/resources'
 import { errorResponses } from '@zap/lib/openapi'
 
 export type AuthOptions = { secret: string; ttlSeconds: number }
+export type AuthRateLimits = { loginPerIp: RateLimit; loginPerAccount: RateLimit; signupPerIp: RateLimit; signupPerAccount: RateLimit }
 
 const tokens = (options: AuthOptions) =>
   jwt({ name: 'tokens', secret: options.secret, alg: 'HS256', exp: `${options.ttlSeconds}s` })
@@ -33,12 +35,15 @@ const token = v.pipe(v.string(), v.description('A JWT for Authorization: Bearer 
 
 const invalidLogin = () => new HttpError(401, 'invalid_credentials', 'Wrong email or password')
 
-export const authRoutes = (sql: Sql, options: AuthOptions) =>
-  new Elysia({ prefix: '/api/v1' })
+export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimits) => {
+  const login = attemptLimits(createRateLimiter(sql, 'login-ip', limits.loginPerIp, { sweep: true }), createRateLimiter(sql, 'login-account', limits.loginPerAccount))
+  const signup = attemptLimits(createRateLimiter(sql, 'signup-ip', limits.signupPerIp), createRateLimiter(sql, 'signup-account', limits.signupPerAccount))
+  return new Elysia({ prefix: '/api/v1' })
     .use(tokens(options))
     .post(
       '/auth/signup',
-      async ({ body, tokens, set }) => {
+      async ({ body, tokens, set, server, request }) => {
+        await signup.attempt(server?.requestIP(request)?.address, body.email)
         const passwordHash = await Bun.password.hash(body.password, { algorithm: 'argon2id' })
         const user = await createUser(sql, { email: body.email, name: body.name, passwordHash })
         if (!user) throw conflict('email_taken', 'An account with this email already exists. Log in instead.')
@@ -54,10 +59,12 @@ export const authRoutes = (sql: Sql, options: AuthOptions) =>
     )
     .post(
       '/auth/login',
-      async ({ body, tokens }) => {
+      async ({ body, tokens, server, request }) => {
+        await login.attempt(server?.requestIP(request)?.address, body.email)
         const user = await findUserByEmail(sql, body.email)
         const valid = user ? await Bun.password.verify(body.password, user.passwordHash) : await spendHashTime(body.password)
         if (!user || !valid) throw invalidLogin()
+        await login.succeeded(body.email)
         return { token: await tokens.sign({ sub: user.id }) }
       },
       {
@@ -80,6 +87,23 @@ export const authRoutes = (sql: Sql, options: AuthOptions) =>
         detail: { operationId: 'getCurrentUser', summary: 'The current user', tags: ['auth'], security: [{ bearer: [] }] },
       },
     )
+}
+
+/**
+ * Counts every attempt, before any password is hashed, per client address and per account (the email,
+ * hashed to fit the key); either over its limit is 429 with Retry-After. A successful login clears its account's count.
+ */
+function attemptLimits(perIp: RateLimiter, perAccount: RateLimiter) {
+  const accountKey = (email: string) => new Bun.CryptoHasher('sha256').update(email.toLowerCase()).digest('hex')
+  return {
+    async attempt(ip: string | undefined, email: string) {
+      const outcomes = await Promise.all([perIp.consume(ip ?? 'unknown'), perAccount.consume(accountKey(email))])
+      const waits = outcomes.flatMap((outcome) => (outcome.kind === 'limited' ? [outcome.retryAfterSeconds] : []))
+      if (waits.length > 0) throw tooManyRequests(Math.max(...waits))
+    },
+    succeeded: (email: string) => perAccount.reset(accountKey(email)),
+  }
+}
 
 const dummyHash = Bun.password.hash('not-a-real-password', { algorithm: 'argon2id' })
 

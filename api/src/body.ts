@@ -13,5 +13,5 @@ export const jsonBodies = ({ maxBytes, maxJsonDepth }: BodyLimits) =>
     }
     const bytes = await readLimitedBody(request, maxBytes)
     if (bytes.byteLength === 0) return undefined
-    return parseJson(new TextDecoder().decode(bytes), maxJsonDepth)
+    return parseJson(new TextDecoder().decode(bytes), maxJsonDepth, '')
   })

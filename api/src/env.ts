@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { databaseUrl, logLevel, port, positiveInteger, readEnv } from '@zap/lib/env'
+import { databaseUrl, logLevel, port, positiveInteger, rateLimit, readEnv } from '@zap/lib/env'
 
 export const apiEntries = {
   NODE_ENV: v.optional(v.string(), 'development'),
@@ -11,7 +11,18 @@ export const apiEntries = {
   SMTP_URL: v.optional(v.string()),
   API_MAX_BODY_BYTES: positiveInteger(256 * 1024),
   API_MAX_JSON_DEPTH: positiveInteger(64),
+  LOGIN_RATE_LIMIT_PER_IP: rateLimit('100/15m'),
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: rateLimit('10/15m'),
+  SIGNUP_RATE_LIMIT_PER_IP: rateLimit('20/1h'),
+  SIGNUP_RATE_LIMIT_PER_ACCOUNT: rateLimit('5/1h'),
 }
+
+export const authRateLimitsFrom = (env: v.InferOutput<v.ObjectSchema<typeof apiEntries, undefined>>) => ({
+  loginPerIp: env.LOGIN_RATE_LIMIT_PER_IP,
+  loginPerAccount: env.LOGIN_RATE_LIMIT_PER_ACCOUNT,
+  signupPerIp: env.SIGNUP_RATE_LIMIT_PER_IP,
+  signupPerAccount: env.SIGNUP_RATE_LIMIT_PER_ACCOUNT,
+})
 
 export const jwtSecretInProduction = <Env extends { NODE_ENV: string; JWT_SECRET?: string }>() =>
   v.check<Env, string>((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== undefined, 'JWT_SECRET is required when NODE_ENV=production')

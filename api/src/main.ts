@@ -1,6 +1,6 @@
 import { connect } from '@zap/sql/db'
 import { createApi } from './app.ts'
-import { readApiEnv } from './env.ts'
+import { authRateLimitsFrom, readApiEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
@@ -15,6 +15,7 @@ const app = createApi({
   smtpConfigured: env.SMTP_URL !== undefined,
   log,
   bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
+  rateLimits: authRateLimitsFrom(env),
 }).listen({ port: env.API_PORT, maxRequestBodySize: env.API_MAX_BODY_BYTES + 1, reusePort: false })
 
 log.info({ port: app.server?.port }, `zap api listening on http://localhost:${app.server?.port}`)

@@ -143,7 +143,8 @@ describe('step configs', () => {
     ['a Host header', { type: 'http', config: { url: 'https://example.com', headers: { Host: 'internal.example' } } }, 'steps.0.config.headers.Host'],
     ['a NUL character in a step config', { type: 'transform', config: { output: { a: ['ok', 'b\u0000'] } } }, 'steps.0.config.output.a.1'],
     ['a lone surrogate in a step config', { type: 'log', config: { message: 'x\ud800' } }, 'steps.0.config.message'],
-    ['a lone surrogate in a key of a step config', { type: 'transform', config: { output: { ['\udc00']: 1 } } }, 'steps.0.config.output.\udc00'],
+    // The key is named with its unprintable characters as ?, so the error never carries the received text.
+    ['a lone surrogate in a key of a step config', { type: 'transform', config: { output: { ['\udc00']: 1 } } }, 'steps.0.config.output.?'],
     ['an email to 51 comma-separated addresses', { type: 'email', config: { to: Array.from({ length: 51 }, (_, n) => `u${n}@example.com`).join(','), subject: 's', text: 't' } }, 'steps.0.config.to'],
     ['an email list whose entries hold more than 50 addresses', { type: 'email', config: { to: ['a@example.com,b@example.com', ...Array.from({ length: 49 }, (_, n) => `u${n}@example.com`)], subject: 's', text: 't' } }, 'steps.0.config.to'],
     ['a delay over 30 days', { type: 'delay', config: { seconds: 31 * 86_400 } }, 'steps.0.config.seconds'],

@@ -13,14 +13,18 @@ import { readLimitedBody } from '@zap/lib/body'
 import { decodeBody, requireStorable } from './body.ts'
 import { verifySignature } from './signature.ts'
 import { hooksDocument } from './document.ts'
+import { webhookLimits } from './limits.ts'
+import type { RateLimit } from '@zap/sql/rate-limits'
 
-export type HooksOptions = { sql: Sql; maxBodyBytes: number; maxJsonDepth: number; log: Logger }
+export type HooksOptions = { sql: Sql; maxBodyBytes: number; maxJsonDepth: number; webhookRateLimit: RateLimit; log: Logger }
 
-export function createHooks({ sql, maxBodyBytes, maxJsonDepth, log }: HooksOptions) {
+export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit, log }: HooksOptions) {
   const wakeRelays = outboxNotifier(sql)
+  const limitWebhook = webhookLimits(sql, webhookRateLimit)
 
   async function receive(request: Request, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
+    await limitWebhook(zapId)
     const bytes = await readLimitedBody(request, maxBodyBytes)
     const headers = request.headers
     const contentType = headers.get('content-type')

@@ -136,6 +136,34 @@ describe('webhook ingestion', () => {
   })
 })
 
+describe('sensitive headers', () => {
+  const credentials = { authorization: 'Bearer sender-token', cookie: 'session=abc', 'proxy-authorization': 'Basic eDp5', 'x-source': 'shop' }
+
+  test('authorization, cookie and proxy-authorization are not stored or shown by default', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: { a: 1 }, headers: credentials })
+    const [run] = await sql`select trigger_headers from runs where id = ${response.body.runId}`
+    expect(run!.trigger_headers['x-source']).toBe('shop')
+    for (const name of ['authorization', 'cookie', 'proxy-authorization']) expect(run!.trigger_headers[name]).toBeUndefined()
+    const shown = await call(api, 'GET', `/api/v1/runs/${response.body.runId}`, { token })
+    expect(JSON.stringify(shown.body)).not.toContain('sender-token')
+  })
+
+  test('a zap with keepSensitiveHeaders keeps them', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token, { keepSensitiveHeaders: true })
+    const response = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: { a: 1 }, headers: credentials })
+    const shown = await call(api, 'GET', `/api/v1/runs/${response.body.runId}`, { token })
+    expect(shown.body.run.trigger.headers).toMatchObject(credentials)
+    const off = await call(api, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { keepSensitiveHeaders: false } })
+    expect(off.body.zap.keepSensitiveHeaders).toBe(false)
+    const later = await call(hooks, 'POST', `/hooks/${zap.id}`, { body: { a: 1 }, headers: credentials })
+    const [run] = await sql`select trigger_headers from runs where id = ${later.body.runId}`
+    expect(run!.trigger_headers.authorization).toBeUndefined()
+  })
+})
+
 describe('idempotency keys', () => {
   test('a key longer than 255 bytes is 400 and stores nothing; 255 bytes is accepted', async () => {
     const { token } = await signUp()

@@ -25,9 +25,10 @@ const tooLarge = (maxBytes: number) => new HttpError(413, 'body_too_large', `The
 
 /**
  * Parses JSON whose nesting is at most `maxDepth`, checked before parsing, and whose strings can be
- * stored (no NUL, no lone surrogate). Every refusal is a 400 that does not repeat the input.
+ * stored (no NUL, no lone surrogate). Every refusal is a 400 that does not repeat the input; a bad
+ * string is named by its path under `name` (the API names fields as its validation errors do, without one).
  */
-export function parseJson(text: string, maxDepth: number): unknown {
+export function parseJson(text: string, maxDepth: number, name = 'body'): unknown {
   if (nestingExceeds(text, maxDepth)) throw new HttpError(400, 'json_too_deep', `The JSON is nested more than ${maxDepth} levels deep`)
   let value: unknown
   try {
@@ -36,7 +37,7 @@ export function parseJson(text: string, maxDepth: number): unknown {
     throw new HttpError(400, 'invalid_json', 'The body is not valid JSON')
   }
   const where = findUnstorableText(value)
-  if (where !== null) throw unstorableText(where ? `body.${where}` : 'body')
+  if (where !== null) throw unstorableText([name, where].filter(Boolean).join('.') || 'body')
   return value
 }
 

@@ -32,6 +32,21 @@ export const durationList = v.pipe(
   })),
 )
 
+/** A rate limit such as `10/15m`: at most 10 requests per 15 minutes. */
+export const rateLimit = (fallback: string) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\s*\d+\s*\/\s*\d+(s|m|h|d)\s*$/, 'Expected requests per duration such as 10/15m (units s, m, h, d)'),
+      v.transform((text) => {
+        const [, requests, amount, unit] = text.match(/(\d+)\s*\/\s*(\d+)(s|m|h|d)/)!
+        return { requests: Number(requests), perSeconds: (Number(amount) * units[unit!]!) / 1000 }
+      }),
+      v.check((limit) => limit.requests >= 1 && limit.perSeconds >= 1, 'Both numbers must be at least 1'),
+    ),
+    fallback,
+  )
+
 export const databaseUrl = v.pipe(
   v.string('DATABASE_URL is required, for example postgres://user@localhost:5432/zap'),
   v.regex(/^postgres(ql)?:\/\//, 'must start with postgres://'),

@@ -4,6 +4,7 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    readonly headers?: Record<string, string>,
   ) {
     super(message)
   }
@@ -13,3 +14,5 @@ export const badRequest = (message: string, details?: unknown) => new HttpError(
 export const unauthorized = (message = 'Missing or invalid token. Log in again.') => new HttpError(401, 'unauthorized', message)
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`)
 export const conflict = (code: string, message: string) => new HttpError(409, code, message)
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new HttpError(429, 'rate_limited', `Too many requests; retry in ${retryAfterSeconds} s`, undefined, { 'retry-after': String(retryAfterSeconds) })

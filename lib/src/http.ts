@@ -30,6 +30,7 @@ export function requestHandling(log: Logger) {
       const body = await describe(code, error)
       if (body.status >= 500 && body.code === 'internal') log.error({ requestId: contexts.get(request)?.id, err: error }, 'unexpected error')
       set.status = body.status
+      if (body.headers) Object.assign(set.headers, body.headers)
       return { error: { code: body.code, message: body.message, ...(body.details ? { details: body.details } : {}) } }
     })
     .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {

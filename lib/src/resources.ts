@@ -45,12 +45,28 @@ export type User = v.InferOutput<typeof user>
 const zapName = v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200))
 const secret = v.pipe(v.string(), v.minLength(16, 'A signing secret must be at least 16 characters'), v.maxLength(256))
 
+export const webhookRateLimit = v.pipe(
+  v.object({
+    requests: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)),
+    perSeconds: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86_400)),
+  }),
+  v.description('At most `requests` webhooks per `perSeconds` seconds, 429 beyond; null: the server default (WEBHOOK_RATE_LIMIT)'),
+)
+export type WebhookRateLimit = v.InferOutput<typeof webhookRateLimit>
+
+const keepSensitiveHeaders = v.pipe(
+  v.boolean(),
+  v.description('Store the authorization, cookie and proxy-authorization headers of webhooks with their runs (default false)'),
+)
+
 export const createZapBody = v.object({
   name: zapName,
   steps,
   enabled: v.optional(v.boolean()),
   autoReplay: v.optional(v.boolean()),
   secret: v.optional(secret),
+  webhookRateLimit: v.optional(v.nullable(webhookRateLimit)),
+  keepSensitiveHeaders: v.optional(keepSensitiveHeaders),
 })
 export const updateZapBody = v.object({
   name: v.optional(zapName),
@@ -58,6 +74,8 @@ export const updateZapBody = v.object({
   enabled: v.optional(v.boolean()),
   autoReplay: v.optional(v.boolean()),
   secret: v.optional(v.nullable(secret)),
+  webhookRateLimit: v.optional(v.nullable(webhookRateLimit)),
+  keepSensitiveHeaders: v.optional(keepSensitiveHeaders),
 })
 export type CreateZapInput = v.InferOutput<typeof createZapBody>
 export type UpdateZapInput = v.InferOutput<typeof updateZapBody>
@@ -74,6 +92,8 @@ export const zap = v.object({
   version: v.pipe(count, v.description('The current version; a new steps list makes a new one')),
   steps: v.array(zapStep),
   hasSecret: v.boolean(),
+  webhookRateLimit: v.nullable(webhookRateLimit),
+  keepSensitiveHeaders,
   webhookUrl: v.string(),
   createdAt: timestamp,
   updatedAt: timestamp,

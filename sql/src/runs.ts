@@ -18,12 +18,13 @@ export async function acceptRun(
   const { trigger } = input
   const [row] = await sql<{ enabled: boolean; secret: string | null; runId: string | null }[]>`
     with zap as (
-      select id, user_id, version, enabled, secret from zaps
+      select id, user_id, version, enabled, secret, keep_sensitive_headers from zaps
       where id = ${input.zapId} and deleted_at is null and (${input.ownerId ?? null}::uuid is null or user_id = ${input.ownerId ?? null})
     ), run as (
       insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key)
       select ${newId()}, id, user_id, version, ${sql.json(trigger.body as never)}, ${trigger.contentType},
-        ${sql.json(trigger.headers)}, ${sql.json(trigger.query)}, ${input.idempotencyKey}
+        ${sql.json(trigger.headers)}::jsonb - case when keep_sensitive_headers then '{}'::text[] else ${sensitiveHeaders}::text[] end,
+        ${sql.json(trigger.query)}, ${input.idempotencyKey}
       from zap where enabled and (secret is null or ${input.signatureVerified})
       on conflict (zap_id, idempotency_key) do nothing
       returning id
@@ -38,6 +39,9 @@ export async function acceptRun(
   // Looked up apart: inside the insert, a plan made before runs has statistics scans every run of the zap.
   return { outcome: 'duplicate', runId: await findRunIdByKey(sql, input.zapId, input.idempotencyKey!) }
 }
+
+// Credentials a sender puts in its request; kept only for zaps that opt in (some users forward them).
+const sensitiveHeaders = ['authorization', 'cookie', 'proxy-authorization']
 
 async function findRunIdByKey(sql: Sql, zapId: string, idempotencyKey: string) {
   const [run] = await sql<{ id: string }[]>`select id from runs where zap_id = ${zapId} and idempotency_key = ${idempotencyKey}`

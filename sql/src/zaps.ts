@@ -1,20 +1,21 @@
 import type { Sql } from 'postgres'
 import { newId } from '@zap/lib/ids'
-import type { CreateZapInput, UpdateZapInput, Zap } from '@zap/lib/resources'
+import type { CreateZapInput, UpdateZapInput, WebhookRateLimit, Zap } from '@zap/lib/resources'
 
 /** A zap as stored; the API adds its webhook URL. */
 export type StoredZap = Omit<Zap, 'webhookUrl'>
 
 const zapColumns = (sql: Sql) => sql`
   z.id, z.name, z.enabled, z.auto_replay as "autoReplay", z.version, v.steps, z.secret is not null as "hasSecret",
-  z.created_at as "createdAt", z.updated_at as "updatedAt"`
+  z.webhook_rate_limit as "webhookRateLimit", z.keep_sensitive_headers as "keepSensitiveHeaders", z.created_at as "createdAt", z.updated_at as "updatedAt"`
 
 export async function createZap(sql: Sql, userId: string, input: CreateZapInput) {
   const id = newId()
   await sql`
     with zap as (
-      insert into zaps (id, user_id, name, enabled, auto_replay, secret)
-      values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.autoReplay ?? false}, ${input.secret ?? null})
+      insert into zaps (id, user_id, name, enabled, auto_replay, secret, webhook_rate_limit, keep_sensitive_headers)
+      values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.autoReplay ?? false}, ${input.secret ?? null},
+        ${input.webhookRateLimit ? sql.json(input.webhookRateLimit) : null}, ${input.keepSensitiveHeaders ?? false})
       returning id
     )
     insert into zap_versions (zap_id, version, steps) select id, 1, ${sql.json(input.steps as never)} from zap`
@@ -56,6 +57,8 @@ export async function updateZap(
         enabled = coalesce(${input.enabled ?? null}, enabled),
         auto_replay = coalesce(${input.autoReplay ?? null}, auto_replay),
         secret = ${input.secret === undefined ? tx`secret` : input.secret},
+        webhook_rate_limit = ${input.webhookRateLimit === undefined ? tx`webhook_rate_limit` : input.webhookRateLimit && tx.json(input.webhookRateLimit)},
+        keep_sensitive_headers = coalesce(${input.keepSensitiveHeaders ?? null}, keep_sensitive_headers),
         version = ${version},
         updated_at = now()
       where id = ${id}`
@@ -69,4 +72,11 @@ export async function deleteZap(sql: Sql, userId: string, id: string) {
     update zaps set deleted_at = now(), enabled = false, updated_at = now()
     where id = ${id} and user_id = ${userId} and deleted_at is null`
   return deleted.count > 0
+}
+
+/** A live zap's own webhook limit (null: the server default), or null when there is no such zap. */
+export async function findWebhookRateLimit(sql: Sql, zapId: string) {
+  const [zap] = await sql<{ limit: WebhookRateLimit | null }[]>`
+    select webhook_rate_limit as limit from zaps where id = ${zapId} and deleted_at is null`
+  return zap ?? null
 }

@@ -3,6 +3,7 @@ import { connect } from '@zap/sql/db'
 import { migrate } from '@zap/sql/migrate'
 import { startEmbeddedPostgres } from './embedded-postgres.ts'
 import { createApi } from '@zap/api/app'
+import { authRateLimitsFrom } from '@zap/api/env'
 import { createHooks } from '@zap/hooks/app'
 import { createStepHandler } from '@zap/worker/handler'
 import { executeOptionsFrom } from '@zap/worker/env'
@@ -27,8 +28,9 @@ const api = createApi({
   smtpConfigured: env.SMTP_URL !== undefined,
   log,
   bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
+  rateLimits: authRateLimitsFrom(env),
 }).listen({ port: env.API_PORT, maxRequestBodySize: env.API_MAX_BODY_BYTES + 1, reusePort: false })
-const hooks = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, log }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
+const hooks = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, webhookRateLimit: env.WEBHOOK_RATE_LIMIT, log }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
 const handler = createStepHandler(sql, executeOptionsFrom(env), log)
 const pipeline = await startPipeline(sql, env, handler, log)
 

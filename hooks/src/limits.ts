@@ -1,0 +1,47 @@
+import type { Sql } from '@zap/sql/db'
+import { createRateLimiter, type RateLimit, type RateLimiter } from '@zap/sql/rate-limits'
+import { findWebhookRateLimit } from '@zap/sql/zaps'
+import { tooManyRequests } from '@zap/lib/errors'
+
+// A zap's own limit is looked up again after this long, so a change applies within it.
+const zapLimitTtlMs = 10_000
+const maxCachedZaps = 10_000
+const maxLimiters = 1_000
+
+/**
+ * Counts each zap's webhooks against its own limit or the server default, in PostgreSQL so the limit
+ * holds across hooks replicas; over it is 429 with Retry-After. Unknown zaps are not counted (they are 404).
+ */
+export function webhookLimits(sql: Sql, defaultLimit: RateLimit) {
+  const defaultLimiter = createRateLimiter(sql, 'webhook', defaultLimit, { sweep: true })
+  const limiters = new Map<string, RateLimiter>()
+  const zapLimits = new Map<string, { zap: { limit: RateLimit | null } | null; until: number }>()
+
+  function limiterFor(limit: RateLimit) {
+    const name = `webhook-${limit.requests}/${limit.perSeconds}`
+    let limiter = limiters.get(name)
+    if (!limiter) {
+      if (limiters.size >= maxLimiters) limiters.clear()
+      limiter = createRateLimiter(sql, name, limit)
+      limiters.set(name, limiter)
+    }
+    return limiter
+  }
+
+  async function zapLimitOf(zapId: string) {
+    const cached = zapLimits.get(zapId)
+    if (cached && cached.until > Date.now()) return cached.zap
+    const zap = await findWebhookRateLimit(sql, zapId)
+    zapLimits.delete(zapId)
+    if (zapLimits.size >= maxCachedZaps) zapLimits.delete(zapLimits.keys().next().value!)
+    zapLimits.set(zapId, { zap, until: Date.now() + zapLimitTtlMs })
+    return zap
+  }
+
+  return async function limitWebhook(zapId: string) {
+    const zap = await zapLimitOf(zapId)
+    if (!zap) return
+    const outcome = await (zap.limit ? limiterFor(zap.limit) : defaultLimiter).consume(zapId)
+    if (outcome.kind === 'limited') throw tooManyRequests(outcome.retryAfterSeconds)
+  }
+}
