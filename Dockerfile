@@ -2,6 +2,7 @@
 FROM oven/bun:1.4.5 AS deps
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml ./
+COPY patches patches
 COPY lib/package.json lib/
 COPY sql/package.json sql/
 COPY api/package.json api/

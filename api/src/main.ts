@@ -2,6 +2,7 @@ import { connect } from '@zap/sql/db'
 import { createApi } from './app.ts'
 import { authRateLimitsFrom, readApiEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
+import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 const env = readApiEnv()
@@ -20,6 +21,7 @@ const app = createApi({
 
 log.info({ port: app.server?.port }, `zap api listening on http://localhost:${app.server?.port}`)
 
+containDependencyErrors(log)
 stopOnSignals(async () => {
   await app.stop()
   await sql.end({ timeout: 5 })

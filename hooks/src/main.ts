@@ -2,6 +2,7 @@ import { connect } from '@zap/sql/db'
 import { createHooks } from './app.ts'
 import { readHooksEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
+import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 const env = readHooksEnv()
@@ -11,6 +12,7 @@ const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: e
 
 log.info({ port: app.server?.port }, `zap hooks listening on http://localhost:${app.server?.port}`)
 
+containDependencyErrors(log)
 stopOnSignals(async () => {
   await app.stop()
   await sql.end({ timeout: 5 })

@@ -3,6 +3,7 @@ import { createKafka, createOutboxProducer, ensureTopic, kafkaTransport } from '
 import { readProcessorEnv } from './env.ts'
 import { startRelay } from './relay.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
+import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 const env = readProcessorEnv()
@@ -16,6 +17,7 @@ await producer.connect()
 const relay = startRelay({ sql, transport: kafkaTransport(producer, env.KAFKA_TOPIC), batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
 log.info({ topic: env.KAFKA_TOPIC }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
 
+containDependencyErrors(log)
 stopOnSignals(async () => {
   await relay.stop()
   await producer.disconnect()

@@ -11,6 +11,7 @@ import { readStandaloneEnv } from './env.ts'
 import { startPipeline } from './pipeline.ts'
 import { jwtSecret } from './secret.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
+import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 /** The whole of zap in one process: PostgreSQL (embedded unless DATABASE_URL), api, hooks, relay and worker. */
@@ -41,6 +42,7 @@ console.log(`zap is ready
   Transport  ${pipeline.transport}
 Next: bun zap signup${env.API_PORT === 3001 ? "" : ` --api http://localhost:${env.API_PORT}`}`)
 
+containDependencyErrors(log)
 stopOnSignals(async () => {
   await hooks.stop()
   await pipeline.stop()

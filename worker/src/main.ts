@@ -4,6 +4,7 @@ import { consumeSteps } from './consumer.ts'
 import { executeOptionsFrom, readWorkerEnv } from './env.ts'
 import { createStepHandler } from './handler.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
+import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 const env = readWorkerEnv()
@@ -21,6 +22,7 @@ consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
 const handler = createStepHandler(sql, executeOptionsFrom(env), log)
 const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
 
+containDependencyErrors(log)
 stopOnSignals(async () => {
   await consuming.stop()
   await sql.end({ timeout: 5 })
