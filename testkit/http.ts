@@ -1,6 +1,7 @@
 import { connect } from '@zap/sql/db'
 import { createApi } from '@zap/api/app'
 import { createHooks } from '@zap/hooks/app'
+import { requireEnv } from './services.ts'
 import { createLogger } from '@zap/lib/log'
 
 export const databaseUrl = requireEnv('DATABASE_URL')
@@ -55,10 +56,4 @@ export async function createZap(token: string, input: Record<string, unknown> = 
   })
   if (response.status !== 201) throw new Error(`create zap failed: ${JSON.stringify(response.body)}`)
   return response.body.zap as { id: string; version: number; webhookUrl: string }
-}
-
-export function requireEnv(name: string) {
-  const value = Bun.env[name]
-  if (!value) throw new Error(`${name} is not set: run the tests with \`bun run test\`, which starts PostgreSQL and Kafka`)
-  return value
 }

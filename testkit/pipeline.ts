@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs'
-import { api, call, requireEnv } from './http.ts'
+import { api, call } from './http.ts'
+import { requireEnv } from './services.ts'
 import { startService, waitUntil, type RunningService } from './services.ts'
 
 export type Pipeline = { topic: string; group: string; processor: RunningService; worker: RunningService; env: Record<string, string>; stop: () => Promise<void> }

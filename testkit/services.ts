@@ -1,7 +1,6 @@
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { freePort } from '@zap/lib/ports'
-import { requireEnv } from './http.ts'
 
 export { freePort }
 
@@ -17,9 +16,16 @@ export type RunningService = {
   stop: (signal?: NodeJS.Signals) => Promise<number>
 }
 
-const testEnv = () => ({
-  DATABASE_URL: requireEnv('DATABASE_URL'),
-  KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+/** A variable `bun run test` sets; read when first needed, so callers that pass their own never need it. */
+export function requireEnv(name: string) {
+  const value = Bun.env[name]
+  if (!value) throw new Error(`${name} is not set: run the tests with \`bun run test\`, which starts PostgreSQL and Kafka`)
+  return value
+}
+
+const testEnv = (env: Record<string, string>) => ({
+  DATABASE_URL: env.DATABASE_URL ?? requireEnv('DATABASE_URL'),
+  KAFKA_BROKERS: env.KAFKA_BROKERS ?? requireEnv('KAFKA_BROKERS'),
   JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
   ALLOW_PRIVATE_TARGETS: 'true',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -35,7 +41,7 @@ const testEnv = () => ({
 export async function startService(name: Service, env: Record<string, string> = {}): Promise<RunningService> {
   const portVariable = name === 'api' ? 'API_PORT' : name === 'hooks' ? 'HOOKS_PORT' : undefined
   const port = portVariable ? Number(env[portVariable] ?? (await freePort())) : undefined
-  const fullEnv = { ...Bun.env, ...testEnv(), ...env, ...(portVariable ? { [portVariable]: String(port) } : {}) }
+  const fullEnv = { ...Bun.env, ...testEnv(env), ...env, ...(portVariable ? { [portVariable]: String(port) } : {}) }
   const child = Bun.spawn(['bun', join(root, name, 'src', 'main.ts')], { env: fullEnv, stdout: 'pipe', stderr: 'pipe' })
   let output = ''
   const collect = async (stream: ReadableStream<Uint8Array>) => {

@@ -2,9 +2,9 @@ import { Elysia } from 'elysia'
 import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
 import { findRun, listRuns } from '@zap/sql/runs'
-import { replayFailedRuns, replayRun } from '@zap/sql/replays'
+import { replayFailedRuns, replayRun, type ReplayRefusal } from '@zap/sql/replays'
 import { outboxNotifier } from '@zap/sql/outbox'
-import { notFound } from '@zap/lib/errors'
+import { conflict, notFound } from '@zap/lib/errors'
 import { bulkReplay, replay, replayFailedRunsBody, replayRunBody, run, runStatus, runSummary } from '@zap/lib/resources'
 import { errorResponses } from '@zap/lib/openapi'
 import { authenticated, type AuthOptions } from './auth.ts'
@@ -54,9 +54,9 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) => {
     .post(
       '/replay',
       async ({ userId, body }) => {
-        const result = await replayFailedRuns(sql, userId, body)
-        if (result.queued > 0) wakeRelays()
-        return result
+        const { queued, skipped } = await replayFailedRuns(sql, userId, body)
+        if (queued > 0) wakeRelays()
+        return { queued, skipped: skipped.map(({ runId, refusal }) => ({ runId, reason: refusalError(refusal).message })) }
       },
       {
         parse: 'json',
@@ -68,9 +68,11 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) => {
     .post(
       '/:id/replay',
       async ({ userId, params, body, set }) => {
-        const queued = await sql.begin((tx) => replayRun(tx, { runId: params.id, userId, from: body.from, version: body.version, cause: 'manual' }))
+        const outcome = await sql.begin((tx) => replayRun(tx, { runId: params.id, userId, from: body.from, version: body.version, cause: 'manual' }))
+        if (outcome.kind !== 'replayed') throw refusalError(outcome)
         wakeRelays()
         set.status = 202
+        const { kind, ...queued } = outcome
         return { replay: queued }
       },
       {
@@ -80,4 +82,20 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) => {
         detail: { operationId: 'replayRun', summary: 'Replay a failed run, by default from its failed step on the latest version', ...secured },
       },
     )
+}
+
+function refusalError(refusal: ReplayRefusal) {
+  switch (refusal.kind) {
+    case 'unknown_run':
+      return notFound('Run')
+    case 'not_failed':
+      return conflict('run_not_failed', `Only failed runs can be replayed; this run is ${refusal.status}`)
+    case 'zap_deleted':
+      return conflict('zap_deleted', 'The zap was deleted; replay with version "pinned" instead')
+    case 'too_few_steps':
+      return conflict(
+        'replay_not_applicable',
+        `The run failed at step ${refusal.failedStep} but version ${refusal.version} has only ${refusal.stepCount} steps; replay from the trigger instead`,
+      )
+  }
 }

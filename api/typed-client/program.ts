@@ -2,9 +2,10 @@
 import createClient from 'openapi-fetch'
 import type { paths as ApiPaths } from './api'
 import type { paths as HookPaths } from './hooks'
+import { apiUrl, hooksUrl } from './urls'
 
-const api = createClient<ApiPaths>({ baseUrl: process.env.API_URL })
-const hooks = createClient<HookPaths>({ baseUrl: process.env.HOOKS_URL })
+const api = createClient<ApiPaths>({ baseUrl: apiUrl })
+const hooks = createClient<HookPaths>({ baseUrl: hooksUrl })
 
 const signup = await api.POST('/api/v1/auth/signup', {
   body: { email: `typed-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', name: 'Typed' },

@@ -5,6 +5,7 @@ import { connect, type Sql } from '@zap/sql/db'
 import { migrate } from '@zap/sql/migrate'
 import { startEmbeddedPostgres } from '@zap/standalone/embedded-postgres'
 import { startKafka } from '@zap/testkit/kafka'
+import { startService } from '@zap/testkit/services'
 import { startSink } from './sink.ts'
 
 export type Stack = Awaited<ReturnType<typeof startStack>>
@@ -30,16 +31,13 @@ export async function startStack(log: (line: string) => void) {
   const [settings] = await sql<{ fsync: string; synchronousCommit: string }[]>`
     select current_setting('fsync') as fsync, current_setting('synchronous_commit') as "synchronousCommit"`
   if (settings!.fsync !== 'on' || settings!.synchronousCommit !== 'on') throw new Error(`PostgreSQL is not durable: ${JSON.stringify(settings)}`)
-  // testkit/services reads these when it is first imported.
-  Bun.env.DATABASE_URL = postgres.url
-  Bun.env.KAFKA_BROKERS = kafka.brokers
-  const { startService } = await import('@zap/testkit/services')
   log('starting api, hooks, processor and worker')
+  const env = { ...serviceEnv, DATABASE_URL: postgres.url, KAFKA_BROKERS: kafka.brokers }
   const services = {
-    api: await startService('api', serviceEnv),
-    hooks: await startService('hooks', serviceEnv),
-    processor: await startService('processor', serviceEnv),
-    worker: await startService('worker', serviceEnv),
+    api: await startService('api', env),
+    hooks: await startService('hooks', env),
+    processor: await startService('processor', env),
+    worker: await startService('worker', env),
   }
   const sink = startSink()
   return {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { binPath, cleanEnv, runZap, signedUpUser, startStack } from './test-harness.ts'
+import { binPath, cleanEnv, runZap, signedUpUser, startStack } from '@zap/testkit/cli'
 
 let stack: Awaited<ReturnType<typeof startStack>>
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { logStep, signedUpUser, startStack } from './test-harness.ts'
-import { keys, zapInTerminal } from './terminal.ts'
+import { logStep, signedUpUser, startStack } from '@zap/testkit/cli'
+import { keys, zapInTerminal } from '@zap/testkit/terminal'
 
 let stack: Awaited<ReturnType<typeof startStack>>
 let stepTypes: string[]

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startTarget } from '@zap/testkit/target'
-import { logStep, signedUpUser, startStack } from './test-harness.ts'
+import { logStep, signedUpUser, startStack } from '@zap/testkit/cli'
 
 const target = startTarget()
 let stack: Awaited<ReturnType<typeof startStack>>

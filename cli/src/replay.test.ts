@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { waitUntil } from '@zap/testkit/services'
 import { startTarget } from '@zap/testkit/target'
-import { logStep, signedUpUser, startStack } from './test-harness.ts'
+import { logStep, signedUpUser, startStack } from '@zap/testkit/cli'
 
 const target = startTarget()
 let stack: Awaited<ReturnType<typeof startStack>>

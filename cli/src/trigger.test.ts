@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startService } from '@zap/testkit/services'
-import { logStep, signedUpUser, startStack } from './test-harness.ts'
+import { logStep, signedUpUser, startStack } from '@zap/testkit/cli'
 
 let stack: Awaited<ReturnType<typeof startStack>>
 let ada: Awaited<ReturnType<typeof signedUpUser>>

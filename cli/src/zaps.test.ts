@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { logStep, signedUpUser, startStack } from './test-harness.ts'
+import { logStep, signedUpUser, startStack } from '@zap/testkit/cli'
 
 let stack: Awaited<ReturnType<typeof startStack>>
 let ada: Awaited<ReturnType<typeof signedUpUser>>

@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { HttpError } from './errors.ts'
 import { newId } from './ids.ts'
+import { isDatabaseDown } from './database.ts'
 import type { Logger } from './log.ts'
 import { printable } from './body.ts'
 
@@ -76,10 +77,4 @@ const pathOf = (issue: Issue) =>
 function withoutInput(issue: Issue) {
   const suffix = ` but received ${issue.received}`
   return issue.received !== undefined && issue.message.endsWith(suffix) ? issue.message.slice(0, -suffix.length) : issue.message
-}
-
-const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03'])
-
-export function isDatabaseDown(error: unknown) {
-  return unreachableCodes.has((error as { code?: string })?.code ?? '')
 }

@@ -1,6 +1,5 @@
 import type { Sql, TransactionSql } from 'postgres'
-import { conflict, notFound } from '@zap/lib/errors'
-import type { ReplayFrom, ReplayVersion, RunCause } from '@zap/lib/resources'
+import type { Replay, ReplayFrom, ReplayVersion, RunCause, RunStatus } from '@zap/lib/resources'
 
 export type ReplayRequest = {
   runId: string
@@ -11,13 +10,22 @@ export type ReplayRequest = {
   delayMs?: number
 }
 
-type Candidate = { status: string; zapId: string; pinned: number; latest: number | null; latestSteps: number; pinnedSteps: number; replay: number; failedStep: number | null }
+export type ReplayOutcome =
+  | ({ kind: 'replayed' } & Replay)
+  | { kind: 'unknown_run' }
+  | { kind: 'not_failed'; status: RunStatus }
+  | { kind: 'zap_deleted' }
+  | { kind: 'too_few_steps'; failedStep: number; version: number; stepCount: number }
+
+export type ReplayRefusal = Exclude<ReplayOutcome, { kind: 'replayed' }>
+
+type Candidate = { status: RunStatus; zapId: string; pinned: number; latest: number | null; latestSteps: number; pinnedSteps: number; replay: number; failedStep: number | null }
 
 /**
  * Starts a failed run again: archives the execution so far, keeps the outputs of the steps before
- * the restart point, pins the chosen version and queues the restart step. Throws 404/409 when it cannot apply.
+ * the restart point, pins the chosen version and queues the restart step. Changes nothing when it cannot apply.
  */
-export async function replayRun(tx: TransactionSql | Sql, request: ReplayRequest) {
+export async function replayRun(tx: TransactionSql | Sql, request: ReplayRequest): Promise<ReplayOutcome> {
   const [run] = await tx<Candidate[]>`
     select r.status, r.zap_id as "zapId", r.version as pinned, r.replay,
       case when z.deleted_at is null then z.version end as latest,
@@ -29,15 +37,13 @@ export async function replayRun(tx: TransactionSql | Sql, request: ReplayRequest
     join zap_versions lv on lv.zap_id = r.zap_id and lv.version = z.version
     where r.id = ${request.runId} ${request.userId ? tx`and r.user_id = ${request.userId}` : tx``}
     for update of r`
-  if (!run) throw notFound('Run')
-  if (run.status !== 'failed') throw conflict('run_not_failed', `Only failed runs can be replayed; this run is ${run.status}`)
-  if (request.version === 'latest' && run.latest === null) throw conflict('zap_deleted', 'The zap was deleted; replay with version "pinned" instead')
+  if (!run) return { kind: 'unknown_run' }
+  if (run.status !== 'failed') return { kind: 'not_failed', status: run.status }
+  if (request.version === 'latest' && run.latest === null) return { kind: 'zap_deleted' }
   const version = request.version === 'latest' ? run.latest! : run.pinned
   const stepCount = request.version === 'latest' ? run.latestSteps : run.pinnedSteps
   const fromStep = request.from === 'trigger' ? 0 : (run.failedStep ?? 0)
-  if (fromStep >= stepCount) {
-    throw conflict('replay_not_applicable', `The run failed at step ${fromStep} but version ${version} has only ${stepCount} steps; replay from the trigger instead`)
-  }
+  if (fromStep >= stepCount) return { kind: 'too_few_steps', failedStep: fromStep, version, stepCount }
   const replay = run.replay + 1
   await tx`
     insert into run_history (run_id, replay, version, from_step, cause, status, steps, started_at, finished_at)
@@ -54,7 +60,7 @@ export async function replayRun(tx: TransactionSql | Sql, request: ReplayRequest
   await tx`
     insert into outbox (run_id, step_index, attempt, replay, available_at)
     values (${request.runId}, ${fromStep}, 1, ${replay}, now() + ${request.delayMs ?? 0} * interval '1 millisecond')`
-  return { runId: request.runId, version, fromStep, replay }
+  return { kind: 'replayed', runId: request.runId, version, fromStep, replay }
 }
 
 /** Replays every failed run of the user that matches, each from its failed step on the latest version. */
@@ -69,14 +75,11 @@ export async function replayFailedRuns(sql: Sql, userId: string, filter: { zapId
       order by id
       for update skip locked`
     let queued = 0
-    const skipped: { runId: string; reason: string }[] = []
+    const skipped: { runId: string; refusal: ReplayRefusal }[] = []
     for (const run of runs) {
-      try {
-        await tx.savepoint((step) => replayRun(step, { runId: run.id, userId, from: 'failed', version: 'latest', cause: 'bulk' }))
-        queued++
-      } catch (error) {
-        skipped.push({ runId: run.id, reason: (error as Error).message })
-      }
+      const outcome = await replayRun(tx, { runId: run.id, userId, from: 'failed', version: 'latest', cause: 'bulk' })
+      if (outcome.kind === 'replayed') queued++
+      else skipped.push({ runId: run.id, refusal: outcome })
     }
     return { queued, skipped }
   })

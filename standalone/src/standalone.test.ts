@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { freePort } from '@zap/lib/ports'
-import { requireEnv } from '@zap/testkit/http'
+import { requireEnv } from '@zap/testkit/services'
 import { waitUntil } from '@zap/testkit/services'
 import { startTarget } from '@zap/testkit/target'
 

@@ -2,7 +2,7 @@ import type { Sql } from '@zap/sql/db'
 import { failRunOnInternalError } from '@zap/sql/execution'
 import { outboxNotifier } from '@zap/sql/outbox'
 import type { StepMessage } from '@zap/lib/messages'
-import { isDatabaseDown } from '@zap/lib/http'
+import { isDatabaseDown } from '@zap/lib/database'
 import type { Logger } from '@zap/lib/log'
 import { executeStep, type ExecuteOptions } from './execute.ts'
 

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startService } from '@zap/testkit/services'
+import { startService } from './services.ts'
 
-export const binPath = join(import.meta.dir, 'bin.ts')
+export const binPath = join(import.meta.dir, '..', 'cli', 'src', 'bin.ts')
 
 export type ZapResult = { exitCode: number; stdout: string; stderr: string }
 export type ZapOptions = { env?: Record<string, string>; stdin?: string }
@@ -12,7 +12,7 @@ export type ZapOptions = { env?: Record<string, string>; stdin?: string }
 export async function startStack(options: { pipeline?: boolean } = {}) {
   const hooks = await startService('hooks')
   const api = await startService('api', { PUBLIC_HOOKS_URL: hooks.url! })
-  const pipeline = options.pipeline ? await (await import('@zap/testkit/pipeline')).startPipeline() : null
+  const pipeline = options.pipeline ? await (await import('./pipeline.ts')).startPipeline() : null
   return { api, hooks, apiUrl: api.url!, stop: () => Promise.all([api.stop(), hooks.stop(), pipeline?.stop()]) }
 }
 

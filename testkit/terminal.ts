@@ -1,4 +1,4 @@
-import { binPath } from './test-harness.ts'
+import { binPath } from './cli.ts'
 
 export const keys = { enter: '\r', down: '\x1b[B', ctrlC: '\x03', escape: '\x1b' }
 
