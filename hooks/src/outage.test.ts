@@ -4,7 +4,7 @@ import { migrate } from '@zap/sql/migrate'
 import { createUser } from '@zap/sql/users'
 import { createZap } from '@zap/sql/zaps'
 import { startPostgres, type RunningPostgres } from '@zap/testkit/postgres'
-import { startService, type RunningService } from '@zap/testkit/services'
+import { startService, waitUntil, type RunningService } from '@zap/testkit/services'
 
 let postgres: RunningPostgres
 let service: RunningService
@@ -36,12 +36,7 @@ test('with PostgreSQL stopped hooks answers 503, never 2xx, and recovers without
   expect((await fetch(`${service.url}/readyz`)).status).toBe(503)
   expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
   await postgres.resume()
-  let status = 0
-  for (let attempt = 0; attempt < 50 && status !== 202; attempt++) {
-    status = (await post()).status
-    if (status !== 202) await Bun.sleep(200)
-  }
-  expect(status).toBe(202)
+  await waitUntil(async () => (await post()).status === 202, 'hooks to accept again after PostgreSQL is back')
   const sql = connect(postgres.url, { max: 1 })
   expect(Number((await sql`select count(*) from runs`)[0]!.count)).toBe(2)
   await sql.end()

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { call, createZap, hooks, signUp } from '@zap/testkit/http'
+import { call, createZap, hooks, signUp, sql } from '@zap/testkit/http'
 import { startKafka, type KafkaBroker } from '@zap/testkit/kafka'
 import { startPipeline, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
 import { startTarget } from '@zap/testkit/target'
@@ -29,7 +29,11 @@ test('with Kafka stopped webhooks are still accepted, and every run completes on
     expect(response.status).toBe(202)
     runIds.push(response.body.runId)
   }
-  await Bun.sleep(1_000)
+  // Accepted and committed, but nothing can leave: every run is still queued with its outbox row.
+  const [held] = await sql`
+    select count(*)::int as runs, count(o.run_id)::int as "outboxRows" from runs r left join outbox o on o.run_id = r.id
+    where r.id in ${sql(runIds)} and r.status = 'queued'`
+  expect(held).toEqual({ runs: 20, outboxRows: 20 })
   expect(target.received).toHaveLength(0)
   await kafka.resume()
   for (const runId of runIds) expect((await waitForRun(token, runId, 60_000)).status).toBe('succeeded')

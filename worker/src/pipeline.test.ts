@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { api, call, createZap, hooks, signUp, sql } from '@zap/testkit/http'
 import { startPipeline, testKafka, waitForConsumed, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
 import { startTarget } from '@zap/testkit/target'
+import { waitUntil } from '@zap/testkit/services'
 
 const target = startTarget()
 let pipeline: Pipeline
@@ -151,15 +152,19 @@ describe('the pipeline', () => {
   })
 
   test('editing the zap while a run is in flight does not change that run', async () => {
+    // The first step's target answers only after the edit, so the run is certainly in flight while it happens.
+    let answerFirst = () => {}
+    const edited = new Promise<void>((resolve) => (answerFirst = resolve))
     target.on('/first', async () => {
-      await Bun.sleep(500)
+      await edited
       return Response.json({})
     })
     const zap = await createZap(token, { steps: [http('/first'), http('/old-second')] })
     const runId = await fire(zap.id)
-    await Bun.sleep(100)
-    const edited = await call(api, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { steps: [http('/first'), http('/new-second')] } })
-    expect(edited.body.zap.version).toBe(2)
+    await waitUntil(() => target.requestsTo('/first').some((request) => request.headers['idempotency-key'] === `${runId}:0`), 'the first step to reach its target')
+    const edit = await call(api, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { steps: [http('/first'), http('/new-second')] } })
+    answerFirst()
+    expect(edit.body.zap.version).toBe(2)
     const run = await waitForRun(token, runId)
     expect(run).toMatchObject({ status: 'succeeded', version: 1 })
     expect(target.requestsTo('/old-second').filter((request) => request.headers['idempotency-key'] === `${runId}:1`)).toHaveLength(1)
