@@ -53,7 +53,7 @@ export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimit
       {
         parse: 'json',
         body: signupBody,
-        response: { 201: v.pipe(v.object({ user, token }), v.description('The new account and a token for it')), ...errorResponses(400, 409) },
+        response: { 201: v.pipe(v.object({ user, token }), v.description('The new account and a token for it')), ...errorResponses(400, 409, 413, 415, 429) },
         detail: { operationId: 'signUp', summary: 'Create an account', tags: ['auth'], security: [] },
       },
     )
@@ -70,7 +70,7 @@ export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimit
       {
         parse: 'json',
         body: loginBody,
-        response: { 200: v.pipe(v.object({ token }), v.description('A bearer token')), ...errorResponses(400, 401) },
+        response: { 200: v.pipe(v.object({ token }), v.description('A bearer token')), ...errorResponses(400, 401, 413, 415, 429) },
         detail: { operationId: 'logIn', summary: 'Log in and receive a token', tags: ['auth'], security: [] },
       },
     )

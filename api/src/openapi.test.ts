@@ -63,7 +63,8 @@ describe('the OpenAPI documents', () => {
     const byId = Object.fromEntries(all.map((operation) => [operation.operationId ?? operation.name, operation]))
     expect(byId.signUp!.security).toEqual([])
     expect(byId.createZap!.security).toEqual([{ bearer: [] }])
-    expect(Object.keys(byId.replayRun!.responses!)).toEqual(['202', '400', '401', '404', '409'])
+    expect(Object.keys(byId.replayRun!.responses!)).toEqual(['202', '400', '401', '404', '409', '413', '415'])
+    expect(Object.keys(byId.logIn!.responses!)).toContain('429')
     expect(byId.replayRun!.requestBody!.required).toBe(false)
     expect(byId.listRuns!.parameters!.find((parameter) => parameter.name === 'limit')!.schema).toMatchObject({ type: 'integer', default: 50 })
   })
@@ -74,7 +75,7 @@ describe('the OpenAPI documents', () => {
     expect(operation.parameters!.map((parameter) => `${parameter.in} ${parameter.name}`)).toEqual([
       'path zapId', 'header idempotency-key', 'header webhook-id', 'header webhook-timestamp', 'header webhook-signature',
     ])
-    expect(Object.keys(operation.responses!).sort()).toEqual(['200', '202', '400', '401', '404', '409', '413', '503'])
+    expect(Object.keys(operation.responses!).sort()).toEqual(['200', '202', '400', '401', '404', '409', '413', '429', '503'])
     expect(JSON.stringify(operation)).toContain('Standard Webhooks')
   })
 

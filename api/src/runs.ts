@@ -61,7 +61,7 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) => {
       {
         parse: 'json',
         body: replayFailedRunsBody,
-        response: { 200: v.pipe(bulkReplay, v.description('How many runs were queued, and why the others were skipped')), ...errorResponses(400, 401) },
+        response: { 200: v.pipe(bulkReplay, v.description('How many runs were queued, and why the others were skipped')), ...errorResponses(400, 401, 413, 415) },
         detail: { operationId: 'replayFailedRuns', summary: 'Replay every matching failed run from its failed step', ...secured },
       },
     )
@@ -78,7 +78,7 @@ export const runRoutes = (sql: Sql, auth: AuthOptions) => {
       {
         params: idParams,
         body: replayBody,
-        response: { 202: v.pipe(v.object({ replay }), v.description('The replay is queued')), ...errorResponses(400, 401, 404, 409) },
+        response: { 202: v.pipe(v.object({ replay }), v.description('The replay is queued')), ...errorResponses(400, 401, 404, 409, 413, 415) },
         detail: { operationId: 'replayRun', summary: 'Replay a failed run, by default from its failed step on the latest version', ...secured },
       },
     )

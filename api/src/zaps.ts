@@ -30,7 +30,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
       {
         parse: 'json',
         body: createZapBody,
-        response: { 201: oneZap('The new zap, version 1, with its webhook URL'), ...errorResponses(400, 401) },
+        response: { 201: oneZap('The new zap, version 1, with its webhook URL'), ...errorResponses(400, 401, 413, 415) },
         detail: { operationId: 'createZap', summary: 'Create a zap', ...secured },
       },
     )
@@ -53,7 +53,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
         parse: 'json',
         params: idParams,
         body: updateZapBody,
-        response: { 200: oneZap('The changed zap'), ...errorResponses(400, 401, 404) },
+        response: { 200: oneZap('The changed zap'), ...errorResponses(400, 401, 404, 413, 415) },
         detail: { operationId: 'updateZap', summary: 'Change a zap; new steps make a new version', ...secured },
       },
     )

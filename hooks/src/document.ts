@@ -50,6 +50,7 @@ const operation = (operationId: string, summary: string, owner: boolean) => ({
     404: failure('No such zap, or it was deleted'),
     409: failure('The zap is disabled (`zap_disabled`)'),
     413: failure('The body is larger than MAX_BODY_BYTES (`body_too_large`)'),
+    429: failure('More webhooks than the zap’s rate limit allows; retry after the Retry-After header'),
     503: failure('The database is unreachable; nothing was stored, retry'),
   },
 })

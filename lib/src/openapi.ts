@@ -28,7 +28,7 @@ export function jsonSchemaOf(schema: v.GenericSchema) {
   return jsonSchema
 }
 
-type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 429 | 503
+type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 415 | 429 | 503
 
 const errorDescriptions: Record<ErrorStatus, string> = {
   400: 'Invalid input; `details` names each wrong field',
@@ -36,6 +36,7 @@ const errorDescriptions: Record<ErrorStatus, string> = {
   404: 'Not found, or not yours',
   409: 'Conflicts with the current state',
   413: 'The body is larger than the limit',
+  415: 'The body is not JSON (send Content-Type: application/json)',
   429: 'Too many requests; retry after the Retry-After header',
   503: 'The database is unreachable; retry shortly',
 }
