@@ -4,6 +4,7 @@ import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
 import { openapiDocs } from '@zap/lib/openapi'
+import { replayRunBody } from '@zap/lib/resources'
 import { authRoutes, type AuthOptions, type AuthRateLimits } from './auth.ts'
 import { jsonBodies, type BodyLimits } from './body.ts'
 import { catalogRoutes } from './catalog.ts'
@@ -29,7 +30,7 @@ export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log, bodyLimits
           ],
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The token from signUp or logIn' } } },
         },
-        { optionalBodies: ['replayRun'] },
+        { optionalBodies: { replayRun: replayRunBody } },
       ),
     )
     .use(health(sql))

@@ -65,7 +65,8 @@ describe('the OpenAPI documents', () => {
     expect(byId.createZap!.security).toEqual([{ bearer: [] }])
     expect(Object.keys(byId.replayRun!.responses!)).toEqual(['202', '400', '401', '404', '409', '413', '415'])
     expect(Object.keys(byId.logIn!.responses!)).toContain('429')
-    expect(byId.replayRun!.requestBody!.required).toBe(false)
+    expect(byId.replayRun!.requestBody).toMatchObject({ required: false, content: { 'application/json': { schema: { type: 'object' } } } })
+    expect(byId.createZap!.requestBody).toMatchObject({ required: true, content: { 'application/json': { schema: { type: 'object' } } } })
     expect(byId.listRuns!.parameters!.find((parameter) => parameter.name === 'limit')!.schema).toMatchObject({ type: 'integer', default: 50 })
   })
 

@@ -52,10 +52,11 @@ const describedError = (status: ErrorStatus) => v.pipe(apiError, v.description(e
 export const healthStatus = v.object({ status: v.string() })
 
 /**
- * Serves `/openapi.json` and a docs page at `/docs`. `optionalBodies` names operations whose JSON body may be
- * left out (a route that accepts no body cannot say `parse: 'json'`, which is what keeps the others JSON-only).
+ * Serves `/openapi.json` and a docs page at `/docs`. `optionalBodies` gives, by operationId, the JSON body of
+ * routes that may be sent without one: such a route cannot say `parse: 'json'`, which is how the others get
+ * their body documented.
  */
-export const openapiDocs = (document: Document, { optionalBodies = [] }: { optionalBodies?: string[] } = {}) =>
+export const openapiDocs = (document: Document, { optionalBodies = {} }: { optionalBodies?: Record<string, v.GenericSchema> } = {}) =>
   new Elysia({ name: 'zap/openapi' })
     .onAfterHandle({ as: 'global' }, ({ route, response }) => {
       if (route !== '/openapi.json') return
@@ -72,12 +73,9 @@ export const openapiDocs = (document: Document, { optionalBodies = [] }: { optio
       }),
     )
 
-function tidy(operation: Operation, optionalBodies: string[]) {
-  const body = operation.requestBody
-  if (body?.content && optionalBodies.includes(operation.operationId ?? '')) {
-    body.content = { 'application/json': body.content['application/json'] }
-    body.required = false
-  }
+function tidy(operation: Operation, optionalBodies: Record<string, v.GenericSchema>) {
+  const optional = optionalBodies[operation.operationId ?? '']
+  if (optional) operation.requestBody = { required: false, content: { 'application/json': { schema: jsonSchemaOf(optional) } } }
   const noContent = operation.responses?.[204]
   if (noContent) delete noContent.content
 }
