@@ -1,4 +1,4 @@
-import { isDatabaseDown } from './http.ts'
+import { isDatabaseDown } from './database.ts'
 import type { Logger } from './log.ts'
 
 const repeatLogMs = 60_000
