@@ -33,6 +33,7 @@ test('with PostgreSQL stopped hooks answers 503, never 2xx, and recovers without
   const down = await post()
   expect(down.status).toBe(503)
   expect(((await down.json()) as { error: { code: string } }).error.code).toBe('database_unavailable')
+  expect(down.headers.get('retry-after')).toBe('2')
   expect((await fetch(`${service.url}/readyz`)).status).toBe(503)
   expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
   await postgres.resume()

@@ -14,5 +14,8 @@ export const badRequest = (message: string, details?: unknown) => new HttpError(
 export const unauthorized = (message = 'Missing or invalid token. Log in again.') => new HttpError(401, 'unauthorized', message)
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`)
 export const conflict = (code: string, message: string) => new HttpError(409, code, message)
+/** PostgreSQL restarts in about two seconds: a client is asked to retry after that long. */
+export const databaseUnavailable = () =>
+  new HttpError(503, 'database_unavailable', 'The database is unreachable; retry shortly', undefined, { 'retry-after': '2' })
 export const tooManyRequests = (retryAfterSeconds: number) =>
   new HttpError(429, 'rate_limited', `Too many requests; retry in ${retryAfterSeconds} s`, undefined, { 'retry-after': String(retryAfterSeconds) })

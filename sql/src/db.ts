@@ -8,6 +8,9 @@ export function connect(url: string, options: { max?: number } = {}) {
     max: options.max ?? 10,
     connect_timeout: 5,
     idle_timeout: 60,
+    // postgres.js waits up to 20 s between reconnects by default, parking queries meanwhile: with a
+    // short cap the pool is back within half a second of the server.
+    backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 0.5),
     onnotice: () => {},
     transform: { undefined: null },
   })
