@@ -8,6 +8,8 @@ export function startTarget() {
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
+    // Some tests hold a response for longer than Bun's default 10 s.
+    idleTimeout: 60,
     async fetch(request) {
       const url = new URL(request.url)
       const body = await request.text()

@@ -16,6 +16,7 @@ const statusColors: Record<string, (text: string) => string> = {
   queued: paint.dim,
   pending: paint.dim,
   skipped: paint.dim,
+  debounced: paint.dim,
   enabled: paint.green,
   disabled: paint.dim,
 }

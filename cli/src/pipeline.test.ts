@@ -66,4 +66,26 @@ describe('zap trigger --wait with the processor and worker running', () => {
     expect(shown.stdout).toMatch(/^2\s+log\s+pending\s+0\s+-$/m)
     expect(shown.stdout).toContain(`Replay it from the failed step: zap runs replay ${runId}`)
   }, 30_000)
+
+  test('a zap from a file with a concurrency limit shows it, and runs show says why a second run waits', async () => {
+    target.on('/hold', async () => {
+      await Bun.sleep(3_000)
+      return Response.json({})
+    })
+    const file = `${ada.env.XDG_CONFIG_HOME}/limited.json`
+    await Bun.write(file, JSON.stringify({ name: 'One at a time', steps: [{ type: 'http', config: { url: `${target.url}/hold` } }], concurrency: { limit: 1 } }))
+    const zap = await ada.zapJson(['zaps', 'create', '--file', file])
+    expect(zap.concurrency).toEqual({ limit: 1 })
+    expect((await ada.zap(['zaps', 'show', zap.id])).stdout).toMatch(/^Concurrency\s+at most 1 at once, in arrival order$/m)
+    await ada.zapJson(['trigger', zap.id, '--data', '{}'])
+    const second = await ada.zapJson(['trigger', zap.id, '--data', '{}'])
+    let shown = ''
+    const deadline = Date.now() + 20_000
+    while (!shown.includes('Waiting') && Date.now() < deadline) {
+      shown = (await ada.zap(['runs', 'show', second.runId])).stdout
+      await Bun.sleep(200)
+    }
+    expect(shown).toMatch(/^Status\s+waiting$/m)
+    expect(shown).toMatch(/^Waiting\s+Waiting for a concurrency slot: limit 1, 1 earlier run not finished/m)
+  }, 60_000)
 })

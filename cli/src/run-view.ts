@@ -22,6 +22,8 @@ export function printRun(run: Run, verbose: boolean) {
     ['Status', paintStatus(run.status)],
     ['Created', `${run.createdAt} (${ago(run.createdAt)})`],
     ['Duration', duration(run.createdAt, run.finishedAt)],
+    ...(run.wait ? [['Waiting', `${run.wait.reason} (since ${ago(run.wait.since)}, looked at again by ${run.wait.until})`] as [string, string]] : []),
+    ...(run.debouncedInto ? [['Debounced', `into run ${run.debouncedInto}, which took a later payload: zap runs show ${run.debouncedInto}`] as [string, string]] : []),
     ...(run.replay > 0 ? [['Replayed', replayNote(run)] as [string, string]] : []),
   ])
   if (verbose) console.log(`\n${paint.bold('Trigger')}\n${indent(JSON.stringify(run.trigger, null, 2))}`)

@@ -5,7 +5,12 @@ import type { Json } from '@zap/lib/resources'
 
 export type User = Json<resources.User>
 export type StepInput = { type: string; config: Record<string, unknown> }
-export type ZapInput = Omit<Json<resources.CreateZapInput>, 'steps'> & { steps: StepInput[] }
+// Steps and flow control settings from a file go to the API as they are; the API names a wrong field.
+export type ZapInput = Omit<Json<resources.CreateZapInput>, 'steps' | 'concurrency' | 'debounce'> & {
+  steps: StepInput[]
+  concurrency?: Record<string, unknown>
+  debounce?: Record<string, unknown>
+}
 export type Zap = Json<resources.Zap>
 export type RunStatus = resources.RunStatus
 export type RunSummary = Json<resources.RunSummary>

@@ -8,11 +8,14 @@ const zapFile = v.object({
   steps: v.optional(v.array(stepInput)),
   enabled: v.optional(v.boolean()),
   secret: v.optional(v.string()),
+  // Checked by the API, which names the wrong field.
+  concurrency: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+  debounce: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
 })
 
 export type ZapFile = v.InferOutput<typeof zapFile>
 
-/** Reads a zap definition: the same JSON the API takes ({ name, steps, enabled?, secret? }). */
+/** Reads a zap definition: the same JSON the API takes ({ name, steps, enabled?, secret?, concurrency?, debounce? }). */
 export async function readZapFile(path: string): Promise<ZapFile> {
   const result = v.safeParse(zapFile, await readJsonFile(path))
   if (result.success) return result.output

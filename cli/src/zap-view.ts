@@ -18,9 +18,14 @@ export function printZap(zap: Zap) {
     ['Version', `v${zap.version}`],
     ['Webhook', paint.cyan(zap.webhookUrl)],
     ['Signed', zap.hasSecret ? 'yes, webhooks need a valid signature' : 'no'],
+    ...(zap.concurrency ? [['Concurrency', `at most ${zap.concurrency.limit} at once${zap.concurrency.key ? ` per ${zap.concurrency.key}` : ''}, in arrival order`] as [string, string]] : []),
+    ...(zap.debounce ? [['Debounce', debounceNote(zap.debounce)] as [string, string]] : []),
     ['Created', `${zap.createdAt} (${ago(zap.createdAt)})`],
     ['Updated', `${zap.updatedAt} (${ago(zap.updatedAt)})`],
   ])
   console.log(`\n${paint.bold('Steps')}`)
   zap.steps.forEach((step, index) => console.log(`  ${index + 1}. ${paint.cyan(step.type)} ${JSON.stringify(step.config)}`))
 }
+
+const debounceNote = (debounce: NonNullable<Zap['debounce']>) =>
+  `${debounce.waitSeconds} s after the last webhook${debounce.maxWaitSeconds ? `, at most ${debounce.maxWaitSeconds} s` : ''}${debounce.key ? `, per ${debounce.key}` : ''}`

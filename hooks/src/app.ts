@@ -52,7 +52,7 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
     switch (result.outcome) {
       case 'accepted':
         wakeRelays()
-        return new Response(JSON.stringify({ runId: result.runId }), { status: 202, headers: jsonHeaders })
+        return new Response(JSON.stringify({ runId: result.runId, ...(result.debouncedInto ? { debouncedInto: result.debouncedInto } : {}) }), { status: 202, headers: jsonHeaders })
       case 'duplicate':
         return new Response(JSON.stringify({ runId: result.runId, duplicate: true }), { status: 200, headers: jsonHeaders })
       case 'disabled':

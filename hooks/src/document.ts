@@ -5,7 +5,10 @@ import { jsonSchemaOf } from '@zap/lib/openapi'
 // The receiver reads raw requests (any content type, counted bytes), so its operations are described here
 // rather than derived from route schemas.
 
-export const acceptedWebhook = v.object({ runId: v.pipe(v.string(), v.uuid(), v.description('The run this request started')) })
+export const acceptedWebhook = v.object({
+  runId: v.pipe(v.string(), v.uuid(), v.description('The run this request started')),
+  debouncedInto: v.optional(v.pipe(v.string(), v.uuid(), v.description('For a debounced zap: the waiting run that took this payload; this run is recorded as debounced'))),
+})
 export const duplicateWebhook = v.object({ ...acceptedWebhook.entries, duplicate: v.literal(true) })
 
 const signature =

@@ -1,11 +1,13 @@
 import * as v from 'valibot'
 import { step, steps } from './steps.ts'
 import { isoTime } from './time.ts'
+import { concurrency, debounce } from './flow.ts'
 
 // The API's resources, once: requests are validated with these, responses are declared with them (so
 // the OpenAPI document describes them), the SQL layer returns their types and the CLI reads them as `Json<T>`.
 
-export const runStatus = v.picklist(['queued', 'running', 'succeeded', 'failed'])
+/** `waiting`: a flow limit holds the run's next step back (see `wait`); `debounced`: absorbed into `debouncedInto`. */
+export const runStatus = v.picklist(['queued', 'waiting', 'running', 'succeeded', 'failed', 'debounced'])
 export const runStepStatus = v.picklist(['pending', 'retrying', 'waiting', 'succeeded', 'failed', 'skipped'])
 export const runCause = v.picklist(['webhook', 'manual', 'bulk', 'auto'])
 export const replayFrom = v.picklist(['failed', 'trigger'])
@@ -67,6 +69,8 @@ export const createZapBody = v.object({
   secret: v.optional(secret),
   webhookRateLimit: v.optional(v.nullable(webhookRateLimit)),
   keepSensitiveHeaders: v.optional(keepSensitiveHeaders),
+  concurrency: v.optional(concurrency),
+  debounce: v.optional(debounce),
 })
 export const updateZapBody = v.object({
   name: v.optional(zapName),
@@ -76,6 +80,8 @@ export const updateZapBody = v.object({
   secret: v.optional(v.nullable(secret)),
   webhookRateLimit: v.optional(v.nullable(webhookRateLimit)),
   keepSensitiveHeaders: v.optional(keepSensitiveHeaders),
+  concurrency: v.optional(v.nullable(concurrency)),
+  debounce: v.optional(v.nullable(debounce)),
 })
 export type CreateZapInput = v.InferOutput<typeof createZapBody>
 export type UpdateZapInput = v.InferOutput<typeof updateZapBody>
@@ -89,6 +95,8 @@ export const zap = v.object({
   name: v.string(),
   enabled: v.boolean(),
   autoReplay: v.boolean(),
+  concurrency: v.pipe(v.nullable(concurrency), v.description('At most `limit` runs at once (per rendered key), started in arrival order')),
+  debounce: v.pipe(v.nullable(debounce), v.description('Webhooks with the same key within waitSeconds become one run with the last payload')),
   version: v.pipe(count, v.description('The current version; a new steps list makes a new one')),
   steps: v.array(zapStep),
   hasSecret: v.boolean(),
@@ -115,11 +123,23 @@ export const trigger = v.object({
 })
 export type Trigger = v.InferOutput<typeof trigger>
 
+export const waitKind = v.picklist(['concurrency', 'rate_limit', 'paused', 'fair_share'])
+
+export const runWait = v.object({
+  kind: waitKind,
+  reason: v.string(),
+  since: timestamp,
+  until: v.pipe(timestamp, v.description('When the step is looked at again (a finishing run may wake it sooner)')),
+})
+export type RunWait = v.InferOutput<typeof runWait>
+
 export const runSummary = v.object({
   id,
   zapId: id,
   version: count,
   status: runStatus,
+  wait: v.pipe(v.nullable(runWait), v.description('Why a waiting run waits')),
+  debouncedInto: v.pipe(v.nullable(id), v.description('For a debounced run: the run that took its place')),
   replay: v.pipe(count, v.description('How many times the run was replayed')),
   createdAt: timestamp,
   finishedAt: v.nullable(timestamp),

@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { RE2JS } from 're2js'
+import { rateLimit } from './flow.ts'
 
 const template = v.pipe(v.string(), v.maxLength(10_000))
 
@@ -24,6 +25,7 @@ export const httpConfig = v.strictObject({
   headers: v.optional(v.record(headerName, headerValue)),
   body: v.optional(v.unknown()),
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(20_000))),
+  rateLimit: v.optional(rateLimit),
 })
 
 export const logConfig = v.strictObject({

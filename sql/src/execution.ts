@@ -1,7 +1,9 @@
 import type { Sql, TransactionSql } from 'postgres'
 import type { Step } from '@zap/lib/steps'
 import type { RunStatus, RunStepStatus, Trigger } from '@zap/lib/resources'
+import type { Concurrency } from '@zap/lib/flow'
 import { triggerOfRun } from './runs.ts'
+import type { FlowWait } from './flow.ts'
 
 export type StepStatus = Exclude<RunStepStatus, 'pending'>
 
@@ -9,6 +11,11 @@ export type RecordedStep = { index: number; status: StepStatus; attempts: number
 
 export type StepContext = {
   zapId: string
+  userId: string
+  concurrency: Concurrency | null
+  concurrencyKey: string | null
+  wait: FlowWait | null
+  pauses: { host: string; until: string; reason: string }[] | null
   status: RunStatus
   replay: number
   autoReplay: boolean
@@ -28,7 +35,11 @@ export const recordedStepsOfRun = (sql: Sql) => sql`
 /** Everything a worker needs to run one step of a run, in one round trip. */
 export async function loadStepContext(sql: Sql, runId: string) {
   const [run] = await sql<StepContext[]>`
-    select r.zap_id as "zapId", r.status, r.replay, r.auto_replays as "autoReplays", z.auto_replay as "autoReplay", v.steps,
+    select r.zap_id as "zapId", r.user_id as "userId", z.concurrency, r.concurrency_key as "concurrencyKey",
+      (select row_to_json(w) from (select kind, reason, until, until <= clock_timestamp() + interval '50 milliseconds' as due, deferrals from flow_waits where run_id = r.id) w) as wait,
+      (select json_agg(json_build_object('host', p.host, 'until', p.until, 'reason', p.reason)) from target_pauses p
+        where p.user_id = r.user_id and p.until > now()) as pauses,
+      r.status, r.replay, r.auto_replays as "autoReplays", z.auto_replay as "autoReplay", v.steps,
       ${triggerOfRun(sql)} as trigger, ${recordedStepsOfRun(sql)} as recorded
     from runs r
     join zaps z on z.id = r.zap_id

@@ -1,47 +1,107 @@
-import type { Sql } from 'postgres'
+import type { Sql, TransactionSql } from 'postgres'
 import { newId } from '@zap/lib/ids'
-import type { Run, RunExecution, RunStatus, RunStep, RunSummary, Trigger, ZapStep } from '@zap/lib/resources'
+import type { Run, RunExecution, RunStatus, RunStep, RunSummary, RunWait, Trigger, ZapStep } from '@zap/lib/resources'
+import type { Debounce } from '@zap/lib/flow'
+import { waitOfRun } from './flow.ts'
 
 export type Acceptance =
-  | { outcome: 'accepted' | 'duplicate'; runId: string }
+  | { outcome: 'accepted'; runId: string; debouncedInto?: string }
+  | { outcome: 'duplicate'; runId: string }
   | { outcome: 'unknown_zap' | 'disabled' }
   | { outcome: 'needs_signature'; secret: string }
+
+type AcceptInput = { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; signatureVerified: boolean }
 
 /**
  * Stores a run and its first outbox row in one statement. A zap with a secret is only stored
  * once the caller says the signature was verified against the secret this returns.
  */
-export async function acceptRun(
-  sql: Sql,
-  input: { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; signatureVerified: boolean },
-): Promise<Acceptance> {
+export async function acceptRun(sql: Sql, input: AcceptInput): Promise<Acceptance> {
   const { trigger } = input
-  const [row] = await sql<{ enabled: boolean; secret: string | null; runId: string | null }[]>`
+  const [row] = await sql<{ enabled: boolean; secret: string | null; runId: string | null; debounce: Debounce | null }[]>`
     with zap as (
-      select id, user_id, version, enabled, secret, keep_sensitive_headers from zaps
+      select id, user_id, version, enabled, secret, keep_sensitive_headers, concurrency, debounce from zaps
       where id = ${input.zapId} and deleted_at is null and (${input.ownerId ?? null}::uuid is null or user_id = ${input.ownerId ?? null})
     ), run as (
-      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key)
-      select ${newId()}, id, user_id, version, ${sql.json(trigger.body as never)}, ${trigger.contentType},
-        ${sql.json(trigger.headers)}::jsonb - case when keep_sensitive_headers then '{}'::text[] else ${sensitiveHeaders}::text[] end,
-        ${sql.json(trigger.query)}, ${input.idempotencyKey}
-      from zap where enabled and (secret is null or ${input.signatureVerified})
+      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key, concurrency_key)
+      select ${newId()}, z.id, z.user_id, z.version, t.body, ${trigger.contentType}, ${keptHeaders(sql)}, t.query, ${input.idempotencyKey},
+        ${concurrencyKeyOf(sql)}
+      from zap z, (select ${sql.json(trigger.body as never)}::jsonb as body, ${sql.json(trigger.headers)}::jsonb as headers, ${sql.json(trigger.query)}::jsonb as query) t
+      where z.enabled and (z.secret is null or ${input.signatureVerified}) and z.debounce is null
       on conflict (zap_id, idempotency_key) do nothing
       returning id
     ), queued as (
       insert into outbox (run_id, step_index) select id, 0 from run
     )
-    select enabled, secret, (select id from run) as "runId" from zap`
+    select enabled, secret, debounce, (select id from run) as "runId" from zap`
   if (!row) return { outcome: 'unknown_zap' }
   if (!row.enabled) return { outcome: 'disabled' }
   if (row.runId) return { outcome: 'accepted', runId: row.runId }
   if (row.secret !== null && !input.signatureVerified) return { outcome: 'needs_signature', secret: row.secret }
+  if (row.debounce) return acceptDebouncedRun(sql, input, row.debounce)
   // Looked up apart: inside the insert, a plan made before runs has statistics scans every run of the zap.
   return { outcome: 'duplicate', runId: await findRunIdByKey(sql, input.zapId, input.idempotencyKey!) }
 }
 
 // Credentials a sender puts in its request; kept only for zaps that opt in (some users forward them).
 const sensitiveHeaders = ['authorization', 'cookie', 'proxy-authorization']
+
+/** The trigger headers of `t` that zap `z` keeps. */
+const keptHeaders = (sql: Sql | TransactionSql) => sql`
+  t.headers - case when z.keep_sensitive_headers then '{}'::text[] else ${sensitiveHeaders}::text[] end`
+
+/** The run's concurrency key, rendered from zap `z` and trigger `t`; null when the zap has no concurrency limit. */
+const concurrencyKeyOf = (sql: Sql | TransactionSql) => sql`
+  case when z.concurrency is not null
+    then render_flow_key(coalesce(z.concurrency ->> 'key', ''), jsonb_build_object('body', t.body, 'headers', t.headers, 'query', t.query)) end`
+
+/**
+ * A webhook for a debounced zap joins the run still waiting for the same key: that run takes
+ * this payload and waits `waitSeconds` more (never past `maxWaitSeconds` from its start), and this
+ * webhook is stored as a run `debounced` into it. Without such a run it starts one.
+ */
+async function acceptDebouncedRun(sql: Sql, input: AcceptInput, debounce: Debounce): Promise<Acceptance> {
+  const { trigger } = input
+  const maxWaitSeconds = debounce.maxWaitSeconds ?? null
+  const result = await sql.begin(async (tx) => {
+    const [rendered] = await tx<{ key: string }[]>`
+      select render_flow_key(${debounce.key ?? ''}, ${tx.json({ body: trigger.body as never, headers: trigger.headers, query: trigger.query })}) as key`
+    const key = rendered!.key
+    await tx`select pg_advisory_xact_lock(hashtextextended(${`debounce:${input.zapId}:${key}`}, 0))`
+    const [open] = await tx<{ id: string }[]>`
+      select r.id from runs r join outbox o on o.run_id = r.id and o.step_index = 0 and o.replay = 0
+      where r.zap_id = ${input.zapId} and r.debounce_key = ${key} and r.status = 'queued' and r.replay = 0
+      order by r.created_at desc
+      limit 1
+      for update of o skip locked`
+    const [run] = await tx<{ id: string }[]>`
+      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key,
+        concurrency_key, debounce_key, status, debounced_into, finished_at)
+      select ${newId()}, z.id, z.user_id, z.version, t.body, ${trigger.contentType}, ${keptHeaders(tx)}, t.query, ${input.idempotencyKey},
+        ${concurrencyKeyOf(tx)}, ${key}, ${open ? 'debounced' : 'queued'}, ${open?.id ?? null}, ${open ? tx`now()` : null}
+      from zaps z, (select ${tx.json(trigger.body as never)}::jsonb as body, ${tx.json(trigger.headers)}::jsonb as headers, ${tx.json(trigger.query)}::jsonb as query) t
+      where z.id = ${input.zapId}
+      on conflict (zap_id, idempotency_key) do nothing
+      returning id`
+    if (!run) return null
+    if (!open) {
+      await tx`insert into outbox (run_id, step_index, available_at) values (${run.id}, 0, now() + ${debounce.waitSeconds} * interval '1 second')`
+      return { outcome: 'accepted' as const, runId: run.id }
+    }
+    await tx`
+      with absorbed as (
+        update runs set trigger_body = t.trigger_body, trigger_content_type = t.trigger_content_type,
+          trigger_headers = t.trigger_headers, trigger_query = t.trigger_query
+        from runs t where t.id = ${run.id} and runs.id = ${open.id}
+        returning runs.created_at
+      )
+      update outbox set available_at = least(now() + ${debounce.waitSeconds} * interval '1 second',
+        coalesce((select created_at from absorbed) + ${maxWaitSeconds} * interval '1 second', 'infinity'))
+      where run_id = ${open.id} and step_index = 0`
+    return { outcome: 'accepted' as const, runId: run.id, debouncedInto: open.id }
+  })
+  return result ?? { outcome: 'duplicate', runId: await findRunIdByKey(sql, input.zapId, input.idempotencyKey!) }
+}
 
 async function findRunIdByKey(sql: Sql, zapId: string, idempotencyKey: string) {
   const [run] = await sql<{ id: string }[]>`select id from runs where zap_id = ${zapId} and idempotency_key = ${idempotencyKey}`
@@ -54,17 +114,27 @@ export async function listRuns(
   filter: { zapId?: string; status?: RunStatus; limit: number; cursor?: string },
 ) {
   const runs = await sql<RunSummary[]>`
-    select id, zap_id as "zapId", version, status, replay, created_at as "createdAt", finished_at as "finishedAt"
-    from runs
-    where user_id = ${userId}
-      ${filter.zapId ? sql`and zap_id = ${filter.zapId}` : sql``}
-      ${filter.status ? sql`and status = ${filter.status}` : sql``}
-      ${filter.cursor ? sql`and id < ${filter.cursor}` : sql``}
-    order by id desc
+    select r.id, r.zap_id as "zapId", r.version, ${shownStatus(sql)}, r.replay, r.debounced_into as "debouncedInto",
+      r.created_at as "createdAt", r.finished_at as "finishedAt"
+    from runs r left join lateral ${waitOfRun(sql)} w on true
+    where r.user_id = ${userId}
+      ${filter.zapId ? sql`and r.zap_id = ${filter.zapId}` : sql``}
+      ${filter.status === 'waiting' ? sql`and w.wait is not null and r.status in ('queued', 'running')` : sql``}
+      ${filter.status && filter.status !== 'waiting' ? sql`and r.status = ${filter.status}` : sql``}
+      ${filter.cursor ? sql`and r.id < ${filter.cursor}` : sql``}
+    order by r.id desc
     limit ${filter.limit + 1}`
-  const page = runs.slice(0, filter.limit)
+  const page = runs.slice(0, filter.limit).map(withWaitTimes)
   return { runs: page, nextCursor: runs.length > filter.limit ? page.at(-1)!.id : null }
 }
+
+const shownStatus = (sql: Sql) => sql`
+  case when w.wait is not null and r.status in ('queued', 'running') then 'waiting' else r.status end as status,
+  case when r.status in ('queued', 'running') then w.wait end as wait`
+
+// The wait comes as JSON, with its times as text.
+const withWaitTimes = <Summary extends { wait: RunWait | null }>(run: Summary): Summary =>
+  run.wait ? { ...run, wait: { ...run.wait, since: new Date(run.wait.since), until: new Date(run.wait.until) } } : run
 
 /** The stored webhook request of run `r`, as the API shows it and templates see it. */
 export const triggerOfRun = (sql: Sql) => sql`
@@ -73,17 +143,18 @@ export const triggerOfRun = (sql: Sql) => sql`
 /** The run with every step (pending ones included) and its earlier executions, or null. */
 export async function findRun(sql: Sql, userId: string, id: string): Promise<Run | null> {
   const [run] = await sql<(Omit<Run, 'steps' | 'history'> & { steps: ZapStep[] })[]>`
-    select r.id, r.zap_id as "zapId", r.version, r.status, r.replay, r.replay_from as "replayFrom", r.replay_cause as "replayCause",
+    select r.id, r.zap_id as "zapId", r.version, ${shownStatus(sql)}, r.replay, r.debounced_into as "debouncedInto", r.replay_from as "replayFrom", r.replay_cause as "replayCause",
       r.created_at as "createdAt", r.started_at as "startedAt",
       r.finished_at as "finishedAt", v.steps, ${triggerOfRun(sql)} as trigger
     from runs r join zap_versions v on v.zap_id = r.zap_id and v.version = r.version
+    left join lateral ${waitOfRun(sql)} w on true
     where r.id = ${id} and r.user_id = ${userId}`
   if (!run) return null
   const recorded = await sql<RunStep[]>`
     select index, type, status, attempts, input, output, error, started_at as "startedAt", finished_at as "finishedAt"
     from run_steps where run_id = ${id} order by index`
   const byIndex = new Map(recorded.map((step) => [step.index, step]))
-  const { steps, ...rest } = run
+  const { steps, ...rest } = withWaitTimes(run)
   return {
     ...rest,
     steps: steps.map((step, index): RunStep =>

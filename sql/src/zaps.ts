@@ -6,16 +6,17 @@ import type { CreateZapInput, UpdateZapInput, WebhookRateLimit, Zap } from '@zap
 export type StoredZap = Omit<Zap, 'webhookUrl'>
 
 const zapColumns = (sql: Sql) => sql`
-  z.id, z.name, z.enabled, z.auto_replay as "autoReplay", z.version, v.steps, z.secret is not null as "hasSecret",
+  z.id, z.name, z.enabled, z.auto_replay as "autoReplay", z.concurrency, z.debounce, z.version, v.steps, z.secret is not null as "hasSecret",
   z.webhook_rate_limit as "webhookRateLimit", z.keep_sensitive_headers as "keepSensitiveHeaders", z.created_at as "createdAt", z.updated_at as "updatedAt"`
 
 export async function createZap(sql: Sql, userId: string, input: CreateZapInput) {
   const id = newId()
   await sql`
     with zap as (
-      insert into zaps (id, user_id, name, enabled, auto_replay, secret, webhook_rate_limit, keep_sensitive_headers)
+      insert into zaps (id, user_id, name, enabled, auto_replay, secret, webhook_rate_limit, keep_sensitive_headers, concurrency, debounce)
       values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.autoReplay ?? false}, ${input.secret ?? null},
-        ${input.webhookRateLimit ? sql.json(input.webhookRateLimit) : null}, ${input.keepSensitiveHeaders ?? false})
+        ${input.webhookRateLimit ? sql.json(input.webhookRateLimit) : null}, ${input.keepSensitiveHeaders ?? false},
+        ${jsonOrNull(sql, input.concurrency)}, ${jsonOrNull(sql, input.debounce)})
       returning id
     )
     insert into zap_versions (zap_id, version, steps) select id, 1, ${sql.json(input.steps as never)} from zap`
@@ -59,6 +60,8 @@ export async function updateZap(
         secret = ${input.secret === undefined ? tx`secret` : input.secret},
         webhook_rate_limit = ${input.webhookRateLimit === undefined ? tx`webhook_rate_limit` : input.webhookRateLimit && tx.json(input.webhookRateLimit)},
         keep_sensitive_headers = coalesce(${input.keepSensitiveHeaders ?? null}, keep_sensitive_headers),
+        concurrency = ${input.concurrency === undefined ? tx`concurrency` : jsonOrNull(tx, input.concurrency)},
+        debounce = ${input.debounce === undefined ? tx`debounce` : jsonOrNull(tx, input.debounce)},
         version = ${version},
         updated_at = now()
       where id = ${id}`
@@ -80,3 +83,5 @@ export async function findWebhookRateLimit(sql: Sql, zapId: string) {
     select webhook_rate_limit as limit from zaps where id = ${zapId} and deleted_at is null`
   return zap ?? null
 }
+
+const jsonOrNull = (sql: Pick<Sql, 'json'>, value: object | null | undefined) => (value ? sql.json(value as never) : null)

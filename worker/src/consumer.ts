@@ -11,7 +11,8 @@ export type ConsumeOptions = { consumer: Consumer; topic: string; concurrency: n
 
 /**
  * Runs every step message of each fetched batch concurrently (bounded), heartbeating meanwhile;
- * offsets are committed only after the batch's results are recorded.
+ * offsets are committed only after the batch's results are recorded, or, for a step that is still
+ * running after a moment, once it holds a lease in the outbox: a slow target never holds up a partition.
  */
 export async function consumeSteps({ consumer, topic, concurrency, handler, log }: ConsumeOptions) {
   const limit = pLimit(concurrency)
@@ -20,7 +21,7 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
     const heartbeats = setInterval(() => heartbeat().catch(() => {}), 3_000)
     try {
       const messages = batch.messages.flatMap((message) => parseMessage(message.value, log))
-      await Promise.all(messages.map((message) => limit(() => handler.handle(message))))
+      await Promise.all(messages.map((message) => limit(() => handledOrLeased(handler, message))))
     } finally {
       clearInterval(heartbeats)
     }
@@ -36,6 +37,11 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
     },
   }
 }
+
+const handledOrLeased = (handler: StepHandler, message: StepMessage) =>
+  new Promise<unknown>((resolve, reject) => {
+    handler.handle(message, () => resolve('leased')).then(resolve, reject)
+  })
 
 function parseMessage(value: Buffer | null, log: Logger): StepMessage[] {
   try {

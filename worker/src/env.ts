@@ -3,6 +3,11 @@ import { databaseUrl, durationList, flag, logLevel, positiveInteger, readEnv } f
 import type { ExecuteOptions } from './execute.ts'
 import { createMailer } from './steps/email.ts'
 import { resolveWithDns } from './targets.ts'
+import { createFairShare } from './fair-share.ts'
+
+// How long a step waits in memory for a fair share of the slots before it goes back to the outbox.
+const fairShareWaitMs = 250
+const detachAfterMs = 500
 
 export const kafkaEntries = {
   KAFKA_TOPIC: v.optional(v.string(), 'zap-events'),
@@ -62,5 +67,7 @@ export function executeOptionsFrom(env: StepEnv): ExecuteOptions {
     resolve: resolveWithDns,
     autoReplayScheduleMs: env.AUTO_REPLAY_SCHEDULE,
     mailer: createMailer(env.SMTP_URL, env.SMTP_FROM, env.STEP_TIMEOUT_MS),
+    fairShare: createFairShare(env.WORKER_CONCURRENCY, fairShareWaitMs),
+    detachAfterMs,
   }
 }

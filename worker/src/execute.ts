@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
 import { loadStepContext, recordStepAttempt, type StepContext, type StepRecord } from '@zap/sql/execution'
+import { admitRun, clearWait, deferStep, dropLease, leaseStep, pauseTarget, wakeParkedRuns, type Deferral } from '@zap/sql/flow'
 import { replayRun } from '@zap/sql/replays'
 import type { StepMessage } from '@zap/lib/messages'
 import type { Logger } from '@zap/lib/log'
@@ -12,6 +13,8 @@ import type { Mailer } from './steps/email.ts'
 import { runStepType } from './steps/index.ts'
 import type { Resolve } from './targets.ts'
 import { permanentFailure, type StepOutcome } from './steps/result.ts'
+import { concurrencySlotOf, holdForTarget, pauseOf } from './flow.ts'
+import type { FairShare } from './fair-share.ts'
 
 export type ExecuteOptions = {
   maxAttempts: number
@@ -26,9 +29,12 @@ export type ExecuteOptions = {
   resolve: Resolve
   autoReplayScheduleMs: number[]
   mailer: Mailer | null
+  fairShare: FairShare | null
+  /** A step still running after this long gets a lease and lets its Kafka batch move on. */
+  detachAfterMs: number
 }
 
-export type Execution = 'executed' | 'skipped'
+export type Execution = 'executed' | 'skipped' | 'deferred'
 
 // What a step stores for display is bounded; a step's output, which later steps read, fails the step past its cap.
 const maxStoredInputBytes = 64 * 1024
@@ -38,23 +44,101 @@ const previewChars = 1_000
 // A target's Retry-After is honoured even past RETRY_MAX_MS, within reason.
 const maxRetryAfterMs = 60 * 60_000
 
-/** Runs one step of a run and records the result with what follows it; a redelivered step is skipped. */
-export async function executeStep(sql: Sql, message: StepMessage, options: ExecuteOptions, log: Logger): Promise<Execution> {
+// A lease outlives the attempt's own timeout by this much before another worker takes the step over.
+const leaseGraceMs = 5_000
+
+// A step that found no fair share of the worker's slots comes back after 1 to 2 seconds.
+const fairShareRetryMs = 1_000
+
+/**
+ * Runs one step of a run and records the result with what follows it; a redelivered step is skipped.
+ * A step held back by a concurrency limit, a rate limit or a paused target goes back through the
+ * outbox for later ('deferred') without calling anything.
+ */
+export async function executeStep(sql: Sql, message: StepMessage, options: ExecuteOptions, log: Logger, onDetached?: () => void): Promise<Execution> {
   const context = await loadStepContext(sql, message.runId)
   const step = context?.steps[message.stepIndex]
   if (!context || !step || !isDue(context, message)) {
     log.debug('step already done or no longer due; skipped')
     return 'skipped'
   }
+  const slot = concurrencySlotOf(context, message)
+  if (slot && !(await admitRun(sql, slot, message))) {
+    log.debug({ zapId: context.zapId }, 'waiting for a concurrency slot')
+    return 'deferred'
+  }
+  if (context.wait && !slot) await clearWait(sql, message.runId)
   const startedAt = new Date()
-  const { input, outcome } = await attempt(step, context, message, options)
-  const record = { ...describeOutcome(boundOutput(outcome, context, message.stepIndex, options), context, message, options), runId: message.runId, stepIndex: message.stepIndex, type: step.type, attempt: message.attempt, input, startedAt }
+  const prepared = prepare(step, context, options)
+  const lease: Lease = { id: null }
+  const outcome = prepared.step ? await callWithinLimits(sql, prepared.step, context, message, options, log, lease, onDetached) : prepared.outcome
+  if (outcome === 'deferred') return 'deferred'
+  const retryDelayMs = outcome.kind === 'failed' ? retryDelay(message.attempt, outcome.retryAfterMs, options) : 0
+  const pause = prepared.step ? pauseOf(prepared.step, outcome, retryDelayMs) : null
+  if (pause) await pauseTarget(sql, context.userId, pause.host, pause.until, pause.reason)
+  const record = {
+    ...describeOutcome(boundOutput(outcome, context, message.stepIndex, options), context, message, options, retryDelayMs),
+    runId: message.runId,
+    stepIndex: message.stepIndex,
+    type: step.type,
+    attempt: message.attempt,
+    input: prepared.input,
+    startedAt,
+  }
   const autoReplayMs = record.runStatus === 'failed' && context.autoReplay ? options.autoReplayScheduleMs[context.autoReplays] : undefined
   const execution = await recordWithAutoReplay(sql, record, autoReplayMs)
+  const ended = record.runStatus === 'succeeded' || record.runStatus === 'failed'
+  if (slot && execution === 'executed' && ended) await wakeParkedRuns(sql, slot)
+  if (lease.id) await dropLease(sql, await lease.id).catch(() => {})
   const line = { zapId: context.zapId, type: step.type, status: record.status, runStatus: record.runStatus, ms: Date.now() - startedAt.getTime(), error: record.error ?? undefined }
   if (execution === 'executed') log.info(line, `step ${record.status}`)
   else log.debug(line, 'step recorded by an earlier delivery; result dropped')
   return execution
+}
+
+type Lease = { id: Promise<string> | null }
+
+/**
+ * Calls the step once it has a fair share of this worker's slots and its target takes it; else
+ * sends it back through the outbox. A call still running after `detachAfterMs` takes a lease.
+ */
+async function callWithinLimits(
+  sql: Sql,
+  step: Step,
+  context: StepContext,
+  message: StepMessage,
+  options: ExecuteOptions,
+  log: Logger,
+  lease: Lease,
+  onDetached?: () => void,
+): Promise<StepOutcome | 'deferred'> {
+  const defer = async (deferral: Deferral) => {
+    await deferStep(sql, message, deferral)
+    log.debug({ zapId: context.zapId, until: deferral.until }, deferral.reason)
+    return 'deferred' as const
+  }
+  const release = options.fairShare ? await options.fairShare.enter(context.zapId, context.userId) : () => {}
+  if (!release) {
+    const reason = `This zap already runs ${options.fairShare!.zapShare} steps on a worker (or its owner ${options.fairShare!.userShare}); waiting for a fair share of the slots`
+    const until = new Date(Date.now() + fairShareRetryMs * (1 + Math.random()))
+    return defer({ kind: 'fair_share', reason, until, zapId: context.zapId, concurrencyKey: context.concurrencyKey })
+  }
+  let detach: Timer | undefined
+  try {
+    // Asked last, right before the call, so a rate limit counts the request as it leaves.
+    const hold = await holdForTarget(sql, step, context)
+    if (hold) return defer(hold)
+    if (onDetached) {
+      detach = setTimeout(() => {
+        lease.id = leaseStep(sql, message, new Date(Date.now() + options.stepTimeoutMs + leaseGraceMs))
+        lease.id.then(onDetached, () => {})
+      }, options.detachAfterMs)
+    }
+    return await attempt(step, context, message, options)
+  } finally {
+    clearTimeout(detach)
+    release()
+  }
 }
 
 async function recordWithAutoReplay(sql: Sql, record: StepRecord, autoReplayMs: number | undefined): Promise<Execution> {
@@ -72,7 +156,7 @@ function isDue(context: StepContext, message: StepMessage) {
   return !recorded || ((recorded.status === 'retrying' || recorded.status === 'waiting') && recorded.attempts < message.attempt)
 }
 
-function describeOutcome(outcome: StepOutcome, context: StepContext, message: StepMessage, options: ExecuteOptions) {
+function describeOutcome(outcome: StepOutcome, context: StepContext, message: StepMessage, options: ExecuteOptions, retryDelayMs: number) {
   const last = message.stepIndex === context.steps.length - 1
   const again = (availableAt: Date) => ({ stepIndex: message.stepIndex, attempt: message.attempt + 1, availableAt, replay: message.replay })
   switch (outcome.kind) {
@@ -96,14 +180,15 @@ function describeOutcome(outcome: StepOutcome, context: StepContext, message: St
         status: retry ? 'retrying' : 'failed',
         output: outcome.output,
         error: truncateText(error, maxErrorChars),
-        next: retry ? again(retryAt(message.attempt, outcome.retryAfterMs, options)) : null,
+        next: retry ? again(new Date(Date.now() + retryDelayMs)) : null,
         runStatus: retry ? 'running' : 'failed',
       } satisfies Partial<StepRecord>
     }
   }
 }
 
-async function attempt(step: Step, context: StepContext, message: StepMessage, options: ExecuteOptions) {
+/** The step rendered and validated, or the outcome that says why it cannot run. */
+function prepare(step: Step, context: StepContext, options: ExecuteOptions): { input: unknown; step: Step; outcome?: never } | { input: unknown; step?: never; outcome: StepOutcome } {
   const templateContext = {
     trigger: context.trigger,
     steps: Object.fromEntries(context.recorded.map((recorded) => [recorded.index, { output: recorded.output }])),
@@ -122,7 +207,11 @@ async function attempt(step: Step, context: StepContext, message: StepMessage, o
     const issue = parsed.issues[0]
     return { input, outcome: permanentFailure(`The rendered config is invalid: ${v.getDotPath(issue) ?? 'config'}: ${issue.message}`) }
   }
-  const outcome = await runStepType(parsed.output, {
+  return { input, step: parsed.output }
+}
+
+function attempt(step: Step, context: StepContext, message: StepMessage, options: ExecuteOptions) {
+  return runStepType(step, {
     idempotencyKey: `${message.runId}:${message.stepIndex}`,
     recorded: context.recorded.find((recorded) => recorded.index === message.stepIndex),
     allowPrivateTargets: options.allowPrivateTargets,
@@ -131,7 +220,6 @@ async function attempt(step: Step, context: StepContext, message: StepMessage, o
     maxResponseBytes: options.maxResponseBytes,
     mailer: options.mailer,
   })
-  return { input, outcome }
 }
 
 // The rendered config is kept for display only while it is small; past that, its start is.
@@ -164,7 +252,6 @@ function earlierOutputsSize(context: StepContext, stepIndex: number, limit: numb
   return total
 }
 
-function retryAt(attempt: number, retryAfterMs: number | undefined, options: ExecuteOptions) {
-  const delay = retryAfterMs !== undefined ? Math.min(retryAfterMs, maxRetryAfterMs) : nextRetryDelay(attempt, options.retryBaseMs, options.retryMaxMs)
-  return new Date(Date.now() + delay)
+function retryDelay(attempt: number, retryAfterMs: number | undefined, options: ExecuteOptions) {
+  return retryAfterMs !== undefined ? Math.min(retryAfterMs, maxRetryAfterMs) : nextRetryDelay(attempt, options.retryBaseMs, options.retryMaxMs)
 }

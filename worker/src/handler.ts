@@ -6,7 +6,8 @@ import { isDatabaseDown } from '@zap/lib/database'
 import type { Logger } from '@zap/lib/log'
 import { executeStep, type ExecuteOptions } from './execute.ts'
 
-export type StepHandler = { handle: (message: StepMessage) => Promise<unknown>; stop: () => void }
+/** `onDetached`: the step is still running but leased, so its message may be treated as handled. */
+export type StepHandler = { handle: (message: StepMessage, onDetached?: () => void) => Promise<unknown>; stop: () => void }
 
 /**
  * Executes step messages, waiting out database outages. A message that keeps failing for another
@@ -16,12 +17,12 @@ export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger
   let stopping = false
   const wakeRelays = outboxNotifier(sql)
 
-  async function handle(message: StepMessage) {
+  async function handle(message: StepMessage, onDetached?: () => void) {
     const stepLog = log.child({ runId: message.runId, step: message.stepIndex, attempt: message.attempt })
     for (let failures = 0; ; failures++) {
       try {
-        const execution = await executeStep(sql, message, options, stepLog)
-        if (execution === 'executed') wakeRelays()
+        const execution = await executeStep(sql, message, options, stepLog, onDetached)
+        if (execution !== 'skipped') wakeRelays()
         return execution
       } catch (error) {
         if (stopping) throw error

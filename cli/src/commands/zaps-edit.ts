@@ -15,7 +15,7 @@ export const zapsEditCommand = () =>
     .argument('<zapId>', 'the zap id, from zap zaps list')
     .option('--name <name>', 'rename it, e.g. --name "Signups to Slack"')
     .option('--step <type:json>', 'replace the steps with these, in order (repeatable), e.g. --step \'log:{"message":"hi"}\'', collect)
-    .option('-f, --file <path>', 'apply the fields in a JSON file (name, steps, enabled, secret), e.g. --file zap.json')
+    .option('-f, --file <path>', 'apply the fields in a JSON file (name, steps, enabled, secret, concurrency, debounce), e.g. --file zap.json')
     .option('--secret <secret>', 'require signed webhooks with this secret (at least 16 characters)')
     .option('--no-secret', 'stop requiring signed webhooks')
     .option('--json', 'print the changed zap as JSON')
@@ -50,6 +50,6 @@ async function changesFromFlags(flags: Flags) {
     ...(flags.step ? { steps: flags.step.map(parseStepFlag) } : {}),
     ...(flags.secret !== undefined ? { secret: flags.secret === false ? null : flags.secret } : {}),
   }
-  if (Object.keys(changes).length === 0) throw new CliError(`${flags.file} changes nothing: give it "name", "steps", "enabled" or "secret".`)
+  if (Object.keys(changes).length === 0) throw new CliError(`${flags.file} changes nothing: give it "name", "steps", "enabled", "secret", "concurrency" or "debounce".`)
   return changes
 }

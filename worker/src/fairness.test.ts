@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { call, createZap, hooks, signUp } from '@zap/testkit/http'
+import { startPipeline, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
+import { startService, waitUntil, type RunningService } from '@zap/testkit/services'
+import { startTarget } from '@zap/testkit/target'
+
+const target = startTarget()
+const running: { stop: () => Promise<unknown> }[] = []
+
+afterAll(async () => {
+  await Promise.all(running.map((service) => service.stop()))
+  target.stop()
+}, 60_000)
+
+async function pipelineWithWorkers(workers: number, env: Record<string, string>) {
+  const pipeline = await startPipeline(env)
+  running.push(pipeline)
+  const more: RunningService[] = []
+  for (let extra = 1; extra < workers; extra++) {
+    const worker = await startService('worker', pipeline.env)
+    running.push(worker)
+    more.push(worker)
+  }
+  return { pipeline, more }
+}
+
+const http = (path: string) => ({ type: 'http', config: { method: 'POST', url: `${target.url}${path}` } })
+
+async function fire(zapId: string) {
+  const response = await call(hooks, 'POST', `/hooks/${zapId}`, { body: {} })
+  expect(response.status).toBe(202)
+  return response.body.runId as string
+}
+
+function heldPath(path: string, holdMs: (count: number) => number) {
+  let inFlight = 0
+  let peak = 0
+  target.on(path, async (_request, count) => {
+    inFlight++
+    peak = Math.max(peak, inFlight)
+    await Bun.sleep(holdMs(count))
+    inFlight--
+    return Response.json({ ok: true })
+  })
+  return { inFlight: () => inFlight, peak: () => peak }
+}
+
+describe('fair share of worker slots', () => {
+  test('a zap whose target takes 15 s per call does not delay another zap’s runs', async () => {
+    await pipelineWithWorkers(2, { WORKER_CONCURRENCY: '8', STEP_TIMEOUT_MS: '16000', KAFKA_SESSION_TIMEOUT_MS: '40000', STEP_MAX_ATTEMPTS: '2' })
+    const { token } = await signUp()
+    const slow = heldPath('/fifteen-seconds', () => 15_000)
+    const slowZap = await createZap(token, { steps: [http('/fifteen-seconds')] })
+    const fastZap = await createZap(token, { steps: [http('/fast')] })
+    const { token: otherToken } = await signUp('Grace')
+    const otherUsersZap = await createZap(otherToken, { steps: [http('/fast-other')] })
+    await Promise.all(Array.from({ length: 40 }, () => fire(slowZap.id)))
+    await waitUntil(() => slow.inFlight() >= 8, 'the slow zap to fill its share of both workers')
+    const latencies: number[] = []
+    for (let round = 0; round < 5; round++) {
+      for (const [zapId, owner] of [[fastZap.id, token], [otherUsersZap.id, otherToken]] as const) {
+        const run = await waitForRun(owner, await fire(zapId), 10_000)
+        expect(run.status).toBe('succeeded')
+        latencies.push(Date.parse(run.finishedAt) - Date.parse(run.createdAt))
+      }
+      await Bun.sleep(200)
+    }
+    // A zap gets at most half of each worker's 8 slots: 4 + 4 slow calls at once.
+    expect(slow.peak()).toBeLessThanOrEqual(8)
+    console.log(`fast runs' latencies while the slow zap holds its share: ${latencies.join(', ')} ms`)
+    expect(Math.max(...latencies)).toBeLessThan(1_500)
+  }, 120_000)
+})
+
+describe('a worker killed while it holds a step', () => {
+  test('the step comes back within its lease on another worker, and the queue behind it drains', async () => {
+    const env = { KAFKA_SESSION_TIMEOUT_MS: '25000', STEP_TIMEOUT_MS: '10000', STEP_MAX_ATTEMPTS: '3' }
+    const { pipeline } = await pipelineWithWorkers(1, env)
+    const { token } = await signUp()
+    const held = heldPath('/held', (count) => (count === 1 ? 9_000 : 50))
+    const zap = await createZap(token, { steps: [http('/held')], concurrency: { limit: 1 } })
+    const runIds: string[] = []
+    for (let n = 0; n < 5; n++) runIds.push(await fire(zap.id))
+    await waitUntil(() => held.inFlight() === 1, 'the first run to be calling its target')
+    const second = await startService('worker', pipeline.env)
+    running.push(second)
+    await Bun.sleep(1_000)
+    await pipeline.worker.stop('SIGKILL')
+    for (const runId of runIds) expect((await waitForRun(token, runId, 60_000)).status).toBe('succeeded')
+    const firstRunCalls = target.requestsTo('/held').filter((request) => request.headers['idempotency-key'] === `${runIds[0]}:0`)
+    expect(firstRunCalls).toHaveLength(2)
+    // Taken over once the lease (the attempt's 10 s timeout and 5 s of grace) ran out, not before.
+    expect(firstRunCalls[1]!.at - firstRunCalls[0]!.at).toBeGreaterThan(14_000)
+    expect(held.peak()).toBe(1)
+  }, 120_000)
+})
