@@ -76,7 +76,7 @@ describe('zap trigger --wait with the processor and worker running', () => {
     await Bun.write(file, JSON.stringify({ name: 'One at a time', steps: [{ type: 'http', config: { url: `${target.url}/hold` } }], concurrency: { limit: 1 } }))
     const zap = await ada.zapJson(['zaps', 'create', '--file', file])
     expect(zap.concurrency).toEqual({ limit: 1 })
-    expect((await ada.zap(['zaps', 'show', zap.id])).stdout).toMatch(/^Concurrency\s+at most 1 at once, in arrival order$/m)
+    expect((await ada.zap(['zaps', 'show', zap.id])).stdout).toMatch(/^Concurrency:\s+at most 1 at once, in arrival order$/m)
     await ada.zapJson(['trigger', zap.id, '--data', '{}'])
     const second = await ada.zapJson(['trigger', zap.id, '--data', '{}'])
     let shown = ''
@@ -85,7 +85,7 @@ describe('zap trigger --wait with the processor and worker running', () => {
       shown = (await ada.zap(['runs', 'show', second.runId])).stdout
       await Bun.sleep(200)
     }
-    expect(shown).toMatch(/^Status\s+waiting$/m)
-    expect(shown).toMatch(/^Waiting\s+Waiting for a concurrency slot: limit 1, 1 earlier run not finished/m)
+    expect(shown).toMatch(/^Status:\s+waiting$/m)
+    expect(shown).toMatch(/^Waiting:\s+Waiting for a concurrency slot: limit 1, 1 earlier run not finished/m)
   }, 60_000)
 })
