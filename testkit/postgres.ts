@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmbeddedPostgres } from '@zap/standalone/embedded-postgres'
@@ -10,12 +10,14 @@ const fastButNotDurable = ['-c', 'max_connections=300', '-c', 'fsync=off', '-c',
 /** A throwaway real PostgreSQL server in a temp dir, tuned for tests rather than durability. */
 export async function startPostgres(): Promise<RunningPostgres> {
   const dir = await mkdtemp(join(tmpdir(), 'zap-pg-'))
+  // Open to the postgres user that runs the server under root, so the data stays in here and goes with it.
+  await chmod(dir, 0o755)
   const server = await startEmbeddedPostgres(dir, { flags: fastButNotDurable })
   return {
     url: server.url,
     port: server.port,
-    pause: server.stop,
-    resume: server.start,
+    pause: server.pause,
+    resume: server.resume,
     stop: async () => {
       await server.stop()
       await rm(dir, { recursive: true, force: true })

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect, type Sql } from '@zap/sql/db'
@@ -24,6 +24,7 @@ const postgresFlags = ['-c', 'max_connections=200', '-c', 'shared_preload_librar
 export async function startStack(log: (line: string) => void) {
   log('starting PostgreSQL (durable: fsync and synchronous_commit on) and Kafka')
   const dataDir = await mkdtemp(join(tmpdir(), 'zap-bench-pg-'))
+  await chmod(dataDir, 0o755)
   const [postgres, kafka] = await Promise.all([startEmbeddedPostgres(dataDir, { flags: postgresFlags }), startKafka()])
   const sql: Sql = connect(postgres.url, { max: 60 })
   await migrate(sql)

@@ -1,52 +1,86 @@
 import { resolve } from 'node:path'
 import { connect } from '@zap/sql/db'
 import { migrate } from '@zap/sql/migrate'
-import { startEmbeddedPostgres } from './embedded-postgres.ts'
 import { createApi } from '@zap/api/app'
 import { authRateLimitsFrom } from '@zap/api/env'
 import { createHooks } from '@zap/hooks/app'
 import { createStepHandler } from '@zap/worker/handler'
 import { executeOptionsFrom } from '@zap/worker/env'
-import { readStandaloneEnv } from './env.ts'
-import { startPipeline } from './pipeline.ts'
-import { jwtSecret } from './secret.ts'
+import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
-import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
+import { startEmbeddedPostgres } from './embedded-postgres.ts'
+import { readStandaloneEnv } from './env.ts'
+import { lockDataDir } from './instance-lock.ts'
+import { startPipeline } from './pipeline.ts'
+import { isPortFree } from './ports.ts'
+import { jwtSecret } from './secret.ts'
 
 /** The whole of zap in one process: PostgreSQL (embedded unless DATABASE_URL), api, hooks, relay and worker. */
 const env = readStandaloneEnv()
 const log = createLogger('zap', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
 const dataDir = resolve(env.ZAP_DATA_DIR)
-const postgres = env.DATABASE_URL ? null : await startEmbeddedPostgres(resolve(dataDir, 'postgres'))
-const sql = connect(env.DATABASE_URL ?? postgres!.url, { max: env.DATABASE_POOL_SIZE })
-await migrate(sql)
+// What has been started, stopped in reverse order on SIGINT/SIGTERM or when start-up fails.
+const started: (() => unknown)[] = []
+const stopAll = async () => {
+  for (const stop of started.splice(0).reverse()) await stop()
+}
+containDependencyErrors(log)
+stopOnSignals(stopAll, log)
 
-const api = createApi({
-  sql,
-  auth: { secret: env.JWT_SECRET ?? (await jwtSecret(dataDir)), ttlSeconds: env.JWT_TTL_SECONDS },
-  hooksUrl: env.PUBLIC_HOOKS_URL,
-  smtpConfigured: env.SMTP_URL !== undefined,
-  log,
-  bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
-  rateLimits: authRateLimitsFrom(env),
-}).listen({ port: env.API_PORT, maxRequestBodySize: env.API_MAX_BODY_BYTES + 1, reusePort: false })
-const hooks = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, webhookRateLimit: env.WEBHOOK_RATE_LIMIT, log }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
-const handler = createStepHandler(sql, executeOptionsFrom(env), log)
-const pipeline = await startPipeline(sql, env, handler, log)
+try {
+  started.push(lockDataDir(dataDir, env.API_PORT).release)
+  await requireFreePort('API_PORT', env.API_PORT)
+  await requireFreePort('HOOKS_PORT', env.HOOKS_PORT)
+  const postgres = env.DATABASE_URL ? null : await startEmbeddedPostgres(resolve(dataDir, 'postgres'))
+  if (postgres) started.push(postgres.stop)
+  const sql = connect(env.DATABASE_URL ?? postgres!.url, { max: env.DATABASE_POOL_SIZE })
+  started.push(() => sql.end({ timeout: 5 }))
+  await migrate(sql)
 
-console.log(`zap is ready
+  const apiApp = createApi({
+    sql,
+    auth: { secret: env.JWT_SECRET ?? (await jwtSecret(dataDir)), ttlSeconds: env.JWT_TTL_SECONDS },
+    hooksUrl: env.PUBLIC_HOOKS_URL,
+    smtpConfigured: env.SMTP_URL !== undefined,
+    log,
+    bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
+    rateLimits: authRateLimitsFrom(env),
+  })
+  const api = listen('API_PORT', env.API_PORT, () => apiApp.listen({ port: env.API_PORT, maxRequestBodySize: env.API_MAX_BODY_BYTES + 1, reusePort: false }))
+  started.push(() => api.stop())
+  const pipeline = await startPipeline(sql, env, createStepHandler(sql, executeOptionsFrom(env), log), log)
+  started.push(pipeline.stop)
+  const hooksApp = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, webhookRateLimit: env.WEBHOOK_RATE_LIMIT, log })
+  const hooks = listen('HOOKS_PORT', env.HOOKS_PORT, () => hooksApp.listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false }))
+  started.push(() => hooks.stop())
+
+  console.log(`zap is ready (pid ${process.pid})
   API        http://localhost:${env.API_PORT}/api/v1  (docs: http://localhost:${env.API_PORT}/docs)
   Webhooks   ${env.PUBLIC_HOOKS_URL}/hooks/<zapId>
-  Database   ${postgres ? `embedded PostgreSQL, data in ${resolve(dataDir, 'postgres')}` : 'DATABASE_URL'}
+  Database   ${postgres ? postgres.placement : 'DATABASE_URL'}
   Transport  ${pipeline.transport}
-Next: bun zap signup${env.API_PORT === 3001 ? "" : ` --api http://localhost:${env.API_PORT}`}`)
+Next: bun zap signup${env.API_PORT === 3001 ? '' : ` --api http://localhost:${env.API_PORT}`}`)
+} catch (error) {
+  console.error(`zap could not start: ${error instanceof Error ? error.message : String(error)}`)
+  await stopAll().catch(() => {})
+  process.exit(1)
+}
 
-containDependencyErrors(log)
-stopOnSignals(async () => {
-  await hooks.stop()
-  await pipeline.stop()
-  await api.stop()
-  await sql.end({ timeout: 5 })
-  await postgres?.stop()
-}, log)
+async function requireFreePort(variable: string, port: number) {
+  if (!(await isPortFree(port))) throw portInUse(variable, port)
+}
+
+// The port can still be taken between the check and the listen.
+function listen<Server>(variable: string, port: number, start: () => Server) {
+  try {
+    return start()
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EADDRINUSE' || /port \d+ in use/i.test(String(error))) throw portInUse(variable, port)
+    throw error
+  }
+}
+
+function portInUse(variable: string, port: number) {
+  return new Error(`port ${port} is already in use; stop what listens there or set ${variable} to a free port`)
+}
