@@ -17,7 +17,7 @@ const app = createApi({
   log,
   bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
   rateLimits: authRateLimitsFrom(env),
-}).listen({ port: env.API_PORT, maxRequestBodySize: env.API_MAX_BODY_BYTES + 1, reusePort: false })
+}).listen({ port: env.API_PORT, reusePort: false })
 
 log.info({ port: app.server?.port }, `zap api listening on http://localhost:${app.server?.port}`)
 

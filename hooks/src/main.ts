@@ -8,7 +8,7 @@ import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 const env = readHooksEnv()
 const log = createLogger('hooks', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
-const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, webhookRateLimit: env.WEBHOOK_RATE_LIMIT, log }).listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false })
+const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, webhookRateLimit: env.WEBHOOK_RATE_LIMIT, log }).listen({ port: env.HOOKS_PORT, reusePort: false })
 
 log.info({ port: app.server?.port }, `zap hooks listening on http://localhost:${app.server?.port}`)
 

@@ -1,7 +1,19 @@
 import { HttpError } from './errors.ts'
 
-/** Reads the body counting the bytes actually received, refusing it once past the limit. */
+/**
+ * Reads the body counting the bytes actually received, refusing it once past the limit. A client that
+ * goes away mid-body is an ordinary 400, so it costs one request log line rather than an error with a stack.
+ */
 export async function readLimitedBody(request: Request, maxBytes: number) {
+  try {
+    return await readBody(request, maxBytes)
+  } catch (error) {
+    if (request.signal.aborted && !(error instanceof HttpError)) throw new HttpError(400, 'body_incomplete', 'The connection closed before the whole body arrived')
+    throw error
+  }
+}
+
+async function readBody(request: Request, maxBytes: number) {
   if (!request.body) return new Uint8Array(0)
   const declared = request.headers.get('content-length')
   // A declared length bounds what HTTP framing lets arrive, so the body is read whole: stream chunks cost a third of hooks' CPU.

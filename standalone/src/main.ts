@@ -47,12 +47,12 @@ try {
     bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
     rateLimits: authRateLimitsFrom(env),
   })
-  const api = listen('API_PORT', env.API_PORT, () => apiApp.listen({ port: env.API_PORT, maxRequestBodySize: env.API_MAX_BODY_BYTES + 1, reusePort: false }))
+  const api = listen('API_PORT', env.API_PORT, () => apiApp.listen({ port: env.API_PORT, reusePort: false }))
   started.push(() => api.stop())
   const pipeline = await startPipeline(sql, env, createStepHandler(sql, executeOptionsFrom(env), log), log)
   started.push(pipeline.stop)
   const hooksApp = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, webhookRateLimit: env.WEBHOOK_RATE_LIMIT, log })
-  const hooks = listen('HOOKS_PORT', env.HOOKS_PORT, () => hooksApp.listen({ port: env.HOOKS_PORT, maxRequestBodySize: env.MAX_BODY_BYTES + 1, reusePort: false }))
+  const hooks = listen('HOOKS_PORT', env.HOOKS_PORT, () => hooksApp.listen({ port: env.HOOKS_PORT, reusePort: false }))
   started.push(() => hooks.stop())
 
   console.log(`zap is ready (pid ${process.pid})
