@@ -37,8 +37,11 @@ const testEnv = (env: Record<string, string>) => ({
   WEBHOOK_RATE_LIMIT: '1000000000/1m',
 })
 
-/** Starts one service as its own process, the way `bun run start:<name>` does, and waits until it is up. */
-export async function startService(name: Service, env: Record<string, string> = {}): Promise<RunningService> {
+/**
+ * Starts one service as its own process, the way `bun run start:<name>` does, and waits until it is up
+ * (a worker is up once its consumer joined the group, which waits for a dead member's session to end).
+ */
+export async function startService(name: Service, env: Record<string, string> = {}, readyTimeoutMs = 20_000): Promise<RunningService> {
   const portVariable = name === 'api' ? 'API_PORT' : name === 'hooks' ? 'HOOKS_PORT' : undefined
   const port = portVariable ? Number(env[portVariable] ?? (await freePort())) : undefined
   const fullEnv = { ...Bun.env, ...testEnv(env), ...env, ...(portVariable ? { [portVariable]: String(port) } : {}) }
@@ -61,7 +64,7 @@ export async function startService(name: Service, env: Record<string, string> = 
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`)
       if (service.url) return (await fetch(`${service.url}/healthz`).catch(() => null))?.ok === true
       return output.includes('ready')
-    }, `${name} to start`)
+    }, `${name} to start`, readyTimeoutMs)
   } catch (error) {
     await stopProcess(child, 'SIGKILL')
     throw error

@@ -35,13 +35,14 @@ describe('zap zaps create in a terminal', () => {
     await terminal.type(keys.enter)
     await terminal.waitFor('url')
     await terminal.type('https://example.com/in', keys.enter)
-    for (const optional of ['headers (optional)', 'body (optional)', 'timeoutMs (optional)']) {
+    for (const optional of ['headers (optional)', 'body (optional)', 'timeoutMs (optional)', 'rateLimit (optional)']) {
       await terminal.waitFor(optional)
       if (optional.startsWith('timeoutMs')) {
         await terminal.type('5', keys.enter)
         await terminal.waitFor('At least 100')
         await terminal.type('000', keys.enter)
-      } else await terminal.type(keys.enter)
+      } else if (optional.startsWith('rateLimit')) await terminal.type('{"requests":5,"perSeconds":1}', keys.enter)
+      else await terminal.type(keys.enter)
     }
     await terminal.waitFor('Step 3: add another step?')
     await terminal.type(keys.enter)
@@ -55,7 +56,7 @@ describe('zap zaps create in a terminal', () => {
       name: 'Interactive zap',
       steps: [
         { type: 'log', config: { message: 'hello {{trigger.body.name}}' } },
-        { type: 'http', config: { method: 'POST', url: 'https://example.com/in', timeoutMs: 5000 } },
+        { type: 'http', config: { method: 'POST', url: 'https://example.com/in', timeoutMs: 5000, rateLimit: { requests: 5, perSeconds: 1 } } },
       ],
     })
   }, 30_000)

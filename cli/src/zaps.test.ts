@@ -151,7 +151,7 @@ describe('zaps edit, enable, disable, delete', () => {
 
 test('zap steps lists the catalog from the API, required fields starred', async () => {
   const text = await ada.zap(['steps'])
-  expect(text.stdout).toMatch(/^http\s+method, url\*, headers, body, timeoutMs\s+Send an HTTP request/m)
+  expect(text.stdout).toMatch(/^http\s+method, url\*, headers, body, timeoutMs, rateLimit\s+Send an HTTP request/m)
   const steps = await ada.zapJson(['steps'])
   expect(steps.map((step: { type: string }) => step.type)).toContain('log')
 })
