@@ -18,8 +18,11 @@ export async function startStack(options: { pipeline?: boolean } = {}) {
 
 /** A clean environment: its own config dir and nothing from the caller's ZAP_* variables. */
 export function cleanEnv(apiUrl: string, configHome = mkdtempSync(join(tmpdir(), 'zap-cli-'))) {
-  return { PATH: Bun.env.PATH!, HOME: configHome, XDG_CONFIG_HOME: configHome, ZAP_API_URL: apiUrl }
+  return { PATH: Bun.env.PATH!, HOME: configHome, XDG_CONFIG_HOME: configHome, ZAP_API_URL: apiUrl, ...leakMarker() }
 }
+
+/** `bun run test`'s mark (testkit/process-leaks.ts), kept through clean environments so its leak check sees the CLI too. */
+export const leakMarker = (): Record<string, string> => (Bun.env.ZAP_TEST_RUN ? { ZAP_TEST_RUN: Bun.env.ZAP_TEST_RUN } : {})
 
 /** Runs `zap ...` as a subprocess, the way a user's shell would, with stdout and stderr as pipes. */
 export async function runZap(command: string[], args: string[], env: Record<string, string>, options: ZapOptions = {}): Promise<ZapResult> {

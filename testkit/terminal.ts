@@ -1,4 +1,4 @@
-import { binPath } from './cli.ts'
+import { binPath, leakMarker } from './cli.ts'
 
 export const keys = { enter: '\r', down: '\x1b[B', ctrlC: '\x03', escape: '\x1b' }
 
@@ -11,7 +11,7 @@ const ansi = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\
 export function zapInTerminal(args: string[], env: Record<string, string>, options: { keepEscapes?: boolean } = {}) {
   const command = `stty cols 120 rows 40; exec ${[process.execPath, binPath, ...args].map(shellQuote).join(' ')}`
   const child = Bun.spawn(['script', '--quiet', '--flush', '--return', '--command', command, '/dev/null'], {
-    env: { ...env, TERM: 'xterm-256color' },
+    env: { ...env, TERM: 'xterm-256color', ...leakMarker() },
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
@@ -34,6 +34,8 @@ export function zapInTerminal(args: string[], env: Record<string, string>, optio
         if (child.exitCode !== null) break
         await Bun.sleep(20)
       }
+      // Killing `script` closes the terminal, which hangs up the CLI; left alone, both would outlive the test.
+      child.kill('SIGKILL')
       throw new Error(`"${text}" did not appear on the terminal. It shows:\n${screen.slice(seenUpTo)}`)
     },
     async type(...input: string[]) {
