@@ -3,7 +3,7 @@ import type { Step } from '@zap/lib/steps'
 import type { RunStatus, RunStepStatus, Trigger } from '@zap/lib/resources'
 import type { Concurrency } from '@zap/lib/flow'
 import { triggerOfRun } from './runs.ts'
-import type { FlowWait } from './flow.ts'
+import { wakeParkedRuns, type FlowWait } from './flow.ts'
 
 export type StepStatus = Exclude<RunStepStatus, 'pending'>
 
@@ -113,4 +113,10 @@ export async function failRunOnInternalError(sql: Sql, runId: string, stepIndex:
       where run_steps.status in ('retrying', 'waiting')`
     await tx`update runs set status = 'failed', finished_at = now() where id = ${runId} and status in ('queued', 'running')`
   })
+  // Its concurrency slot is free now: the runs parked behind it need not wait for their recheck.
+  const [queue] = await sql<{ zapId: string; key: string; limit: number }[]>`
+    select r.zap_id as "zapId", r.concurrency_key as key, (z.concurrency->>'limit')::int as limit
+    from runs r join zaps z on z.id = r.zap_id
+    where r.id = ${runId} and r.concurrency_key is not null and z.concurrency is not null`
+  if (queue) await wakeParkedRuns(sql, queue)
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { api, call, createZap, hooks, signUp } from '@zap/testkit/http'
+import { api, call, createZap, hooks, signUp, sql } from '@zap/testkit/http'
 import { startPipeline, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
 import { startService, waitUntil, type RunningService } from '@zap/testkit/services'
 import { startTarget, type ReceivedRequest } from '@zap/testkit/target'
@@ -114,6 +114,38 @@ describe('concurrency', () => {
     const limitedRun = await waitForRun(token, queued.at(-1)!, 60_000)
     expect(limitedRun.status).toBe('succeeded')
     expect(slow.peak()).toBe(1)
+  }, 120_000)
+  test('a run failed by an internal error frees its slot at once for the run parked behind it', async () => {
+    let release = () => {}
+    const released = new Promise<void>((resolve) => (release = resolve))
+    target.on('/broken-record', async (_request, count) => {
+      if (count === 1) await released
+      return Response.json({ ok: true })
+    })
+    const zap = await createZap(token, { steps: [http('/broken-record')], concurrency: { limit: 1 } })
+    const first = (await fire(zap.id)).runId
+    await waitUntil(() => target.requestsTo('/broken-record').length === 1, 'the first run to call its target')
+    // A real PostgreSQL error (not an outage) whenever the first run's step result is recorded, until it is failed.
+    await sql.unsafe(`
+      create function reject_step_record() returns trigger language plpgsql as $$
+      begin raise exception 'injected: this step result cannot be stored'; end $$;
+      create trigger reject_step_record before insert or update on run_steps for each row
+      when (new.run_id = '${first}' and new.status <> 'failed') execute function reject_step_record();`)
+    try {
+      const second = (await fire(zap.id)).runId
+      const statusOf = async (runId: string) => (await call(api, 'GET', `/api/v1/runs/${runId}`, { token })).body.run.status
+      await waitUntil(async () => (await statusOf(second)) === 'waiting', 'the second run to wait for the slot')
+      release()
+      const failed = await waitForRun(token, first, 30_000)
+      expect(failed.status).toBe('failed')
+      expect(failed.steps[0]!.error).toContain('Internal error: injected')
+      // Parked runs look again after 30 s on their own; a freed slot wakes them now.
+      const next = await waitForRun(token, second, 30_000)
+      expect(next.status).toBe('succeeded')
+      expect(Date.parse(next.finishedAt) - Date.parse(failed.finishedAt)).toBeLessThan(15_000)
+    } finally {
+      await sql.unsafe('drop trigger reject_step_record on run_steps; drop function reject_step_record()')
+    }
   }, 120_000)
 })
 
