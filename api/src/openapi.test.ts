@@ -50,7 +50,7 @@ describe('the OpenAPI documents', () => {
     expect(document.servers?.length).toBeGreaterThan(0)
     const all = operations(document)
     expect(all.map((operation) => operation.operationId).sort()).toEqual([
-      'checkLiveness', 'checkReadiness', 'createZap', 'deleteZap', 'getCurrentUser', 'getRun', 'getZap', 'listRuns',
+      'checkLiveness', 'checkReadiness', 'createZap', 'deleteZap', 'getCurrentUser', 'getRun', 'getZap', 'listRejections', 'listRuns',
       'listStepTypes', 'listZaps', 'logIn', 'replayFailedRuns', 'replayRun', 'signUp', 'updateZap',
     ])
     for (const operation of all) {
@@ -75,9 +75,14 @@ describe('the OpenAPI documents', () => {
     expect(operation.operationId).toBe('receiveWebhook')
     expect(operation.parameters!.map((parameter) => `${parameter.in} ${parameter.name}`)).toEqual([
       'path zapId', 'header idempotency-key', 'header webhook-id', 'header webhook-timestamp', 'header webhook-signature',
+      'header svix-id', 'header svix-timestamp', 'header svix-signature', 'header x-hub-signature-256', 'header x-github-delivery',
+      'header stripe-signature', 'header x-shopify-hmac-sha256', 'header x-shopify-webhook-id', 'header x-slack-signature',
+      'header x-slack-request-timestamp',
     ])
     expect(Object.keys(operation.responses!).sort()).toEqual(['200', '202', '400', '401', '404', '409', '413', '429', '503'])
     expect(JSON.stringify(operation)).toContain('Standard Webhooks')
+    for (const scheme of ['github', 'stripe', 'shopify', 'slack', 'hmac', 'basic', 'bearer']) expect(JSON.stringify(operation)).toContain(`\`${scheme}\``)
+    expect((await documentOf(hooks)).paths['/hooks/{zapId}']!.get!.operationId).toBe('answerSubscriptionCheck')
   })
 
   test('both pass redocly lint with the recommended rules', async () => {

@@ -3,10 +3,11 @@ import type { Sql } from '@zap/sql/db'
 import { createZap, deleteZap, findZap, listZaps, updateZap, type StoredZap } from '@zap/sql/zaps'
 import { badRequest, notFound } from '@zap/lib/errors'
 import * as v from 'valibot'
-import { createZapBody, updateZapBody, zap } from '@zap/lib/resources'
+import { createZapBody, updateZapBody, webhookRejection, zap } from '@zap/lib/resources'
+import { listRejections, rejectionsKept } from '@zap/sql/rejections'
 import { errorResponses } from '@zap/lib/openapi'
 import { authenticated, type AuthOptions } from './auth.ts'
-import { idParams } from './params.ts'
+import { idParams, queryInteger } from './params.ts'
 
 const secured = { security: [{ bearer: [] }], tags: ['zaps'] }
 const oneZap = (description: string) => v.pipe(v.object({ zap }), v.description(description))
@@ -24,6 +25,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
       '',
       async ({ userId, body, set }) => {
         requireSmtpFor(body.steps, smtpConfigured)
+        requireOneVerify(body)
         set.status = 201
         return { zap: present(await createZap(sql, userId, body)) }
       },
@@ -47,6 +49,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
       '/:id',
       async ({ userId, params, body }) => {
         if (body.steps) requireSmtpFor(body.steps, smtpConfigured)
+        requireOneVerify(body)
         return found(await updateZap(sql, userId, params.id, body))
       },
       {
@@ -55,6 +58,26 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
         body: updateZapBody,
         response: { 200: oneZap('The changed zap'), ...errorResponses(400, 401, 404, 413, 415) },
         detail: { operationId: 'updateZap', summary: 'Change a zap; new steps make a new version', ...secured },
+      },
+    )
+    .get(
+      '/:id/rejections',
+      async ({ userId, params, query }) => {
+        const rejections = await listRejections(sql, userId, params.id, query.limit ?? rejectionsKept.perZap)
+        if (!rejections) throw notFound('Zap')
+        return { rejections }
+      },
+      {
+        params: idParams,
+        query: v.object({ limit: v.optional(queryInteger({ min: 1, max: rejectionsKept.perZap, fallback: rejectionsKept.perZap })) }),
+        response: {
+          200: v.pipe(
+            v.object({ rejections: v.array(webhookRejection) }),
+            v.description(`Webhooks refused for a bad or missing signature, newest first; the last ${rejectionsKept.perZap} within ${rejectionsKept.days} days are kept`),
+          ),
+          ...errorResponses(400, 401, 404),
+        },
+        detail: { operationId: 'listRejections', summary: 'List the webhooks this zap refused, and why', ...secured },
       },
     )
     .delete(
@@ -69,6 +92,12 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
         detail: { operationId: 'deleteZap', summary: 'Delete a zap; its webhook stops accepting', ...secured },
       },
     )
+}
+
+function requireOneVerify(body: { secret?: unknown; verify?: unknown }) {
+  if (body.secret !== undefined && body.verify !== undefined) {
+    throw badRequest('Give verify or secret, not both: secret is shorthand for a standard-webhooks verify', [{ path: 'secret', message: 'Given together with verify' }])
+  }
 }
 
 function requireSmtpFor(zapSteps: { type: string }[], smtpConfigured: boolean) {

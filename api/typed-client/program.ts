@@ -21,7 +21,8 @@ if (!created.data) throw new Error(`createZap: ${created.error?.error.message}`)
 const zap = created.data.zap
 
 const triggered = await hooks.POST('/hooks/{zapId}', { params: { path: { zapId: zap.id } }, body: { name: 'Ada' } })
-if (triggered.response.status !== 202 || !triggered.data) throw new Error(`trigger: ${triggered.error?.error.message}`)
+// A 200 may also be a Slack handshake's {challenge}; a webhook that started a run names it.
+if (triggered.response.status !== 202 || !triggered.data || !('runId' in triggered.data)) throw new Error(`trigger: ${triggered.error?.error.message}`)
 
 const shown = await api.GET('/api/v1/runs/{id}', { headers: auth, params: { path: { id: triggered.data.runId } } })
 if (!shown.data) throw new Error(`getRun: ${shown.error?.error.message}`)

@@ -28,7 +28,7 @@ export async function measureBaseline(databaseUrl: string, zapId: string, concur
   const caller = async () => {
     while (performance.now() < until) {
       const started = performance.now()
-      const result = await acceptRun(sql, { zapId, trigger, idempotencyKey: null, signatureVerified: false })
+      const result = await acceptRun(sql, { zapId, trigger, idempotencyKey: null, verified: false })
       if (result.outcome !== 'accepted') throw new Error(`Baseline insert answered ${result.outcome}`)
       latencies.push(performance.now() - started)
     }

@@ -133,7 +133,7 @@ describe('zaps edit, enable, disable, delete', () => {
 
   test('edit sets and removes the signing secret', async () => {
     const zap = await ada.zapJson(['zaps', 'create', '--name', 'Signed', '--step', logStep()])
-    expect((await ada.zapJson(['zaps', 'edit', zap.id, '--secret', 'a-secret-of-enough-length'])).hasSecret).toBe(true)
+    expect((await ada.zapJson(['zaps', 'edit', zap.id, '--secret', 'whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMzQ='])).hasSecret).toBe(true)
     expect((await ada.zapJson(['zaps', 'edit', zap.id, '--no-secret'])).hasSecret).toBe(false)
   })
 

@@ -11,7 +11,10 @@ import { openapiDocs } from '@zap/lib/openapi'
 import { isUuid } from '@zap/lib/ids'
 import { readLimitedBody } from '@zap/lib/body'
 import { decodeBody, requireStorable } from './body.ts'
-import { verifySignature } from './signature.ts'
+import { digestOf, sameText, verifyRequest } from './verification.ts'
+import { findZapVerify } from '@zap/sql/zaps'
+import { recordRejection } from '@zap/sql/rejections'
+import type { Verify } from '@zap/lib/verify'
 import { hooksDocument } from './document.ts'
 import { webhookLimits } from './limits.ts'
 import type { RateLimit } from '@zap/sql/rate-limits'
@@ -22,7 +25,7 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
   const wakeRelays = outboxNotifier(sql)
   const limitWebhook = webhookLimits(sql, webhookRateLimit)
 
-  async function receive(request: Request, zapId: string, ownerId?: string) {
+  async function receive(request: Request, senderIp: string | null, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
     await limitWebhook(zapId)
     const bytes = await readLimitedBody(request, maxBodyBytes)
@@ -41,13 +44,20 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
     if (idempotencyKey !== null && Buffer.byteLength(idempotencyKey) > maxIdempotencyKeyBytes) {
       throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key (or webhook-id) is longer than ${maxIdempotencyKeyBytes} bytes`)
     }
-    const input = { zapId, ownerId, trigger, idempotencyKey, signatureVerified: false }
+    const input = { zapId, ownerId, trigger, idempotencyKey, verified: false }
     let result = await acceptRun(sql, input)
-    if (result.outcome === 'needs_signature') {
-      const signatureHeaders = { id: headers.get('webhook-id'), timestamp: headers.get('webhook-timestamp'), signature: headers.get('webhook-signature') }
-      const problem = verifySignature(result.secret, signatureHeaders, bytes)
-      if (problem) throw new HttpError(401, 'invalid_signature', problem)
-      result = await acceptRun(sql, { ...input, signatureVerified: true })
+    if (result.outcome === 'needs_verification') {
+      const verification = verifyRequest(result.verify, { headers, body: bytes, decoded: trigger.body, now: Date.now() })
+      if (!verification.ok) {
+        await recordRejection(sql, zapId, rejectionOf(request, senderIp, bytes, verification.reason))
+        throw new HttpError(401, 'invalid_signature', verification.reason)
+      }
+      const challenge = slackChallengeOf(result.verify, trigger.body)
+      if (challenge !== null) return Response.json({ challenge })
+      // What the sender signed names the delivery: an unsigned Idempotency-Key can neither replace nor split it.
+      const { deliveryId } = verification
+      const verifiedKey = deliveryId === undefined ? idempotencyKey : Buffer.byteLength(deliveryId) > maxIdempotencyKeyBytes ? digestOf(deliveryId) : deliveryId
+      result = await acceptRun(sql, { ...input, idempotencyKey: verifiedKey, verified: true })
     }
     switch (result.outcome) {
       case 'accepted':
@@ -62,9 +72,35 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
     }
   }
 
-  const byZap = ({ request, params }: { request: Request; params: { zapId: string } }) => receive(request, params.zapId)
-  const byOwner = ({ request, params }: { request: Request; params: { userId: string; zapId: string } }) =>
-    receive(request, params.zapId, params.userId)
+  /** Meta-style subscription checks: `?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…` echo the challenge when the token is the zap's. */
+  async function answerSubscription(request: Request, senderIp: string | null, zapId: string, ownerId?: string) {
+    if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
+    await limitWebhook(zapId)
+    const zap = await findZapVerify(sql, zapId, ownerId)
+    if (!zap) throw notFound('Zap')
+    const query = new URL(request.url).searchParams
+    const challenge = query.get('hub.challenge')
+    const token = query.get('hub.verify_token')
+    if (query.get('hub.mode') !== 'subscribe' || !challenge || token === null) {
+      throw new HttpError(400, 'invalid_subscription_check', 'GET only answers subscription checks: ?hub.mode=subscribe&hub.challenge=<text>&hub.verify_token=<token>')
+    }
+    if (challenge.length > maxChallengeLength) throw new HttpError(400, 'invalid_subscription_check', `hub.challenge is longer than ${maxChallengeLength} characters`)
+    const expected = zap.verify?.verifyToken
+    if (expected === undefined || !sameText(token, expected)) {
+      const reason = expected === undefined ? 'Subscription check, but the zap has no verifyToken' : 'hub.verify_token does not match the zap’s verifyToken'
+      await recordRejection(sql, zapId, rejectionOf(request, senderIp, new Uint8Array(0), reason))
+      throw new HttpError(403, 'invalid_verify_token', `${reason}; set "verify": {..., "verifyToken": "<the token you gave the sender>"}`)
+    }
+    return new Response(challenge, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+  }
+
+  type Context<Params> = { request: Request; params: Params; server: { requestIP(request: Request): { address: string } | null } | null }
+  const ipOf = ({ request, server }: Context<unknown>) => server?.requestIP(request)?.address ?? null
+  const byZap = (context: Context<{ zapId: string }>) => receive(context.request, ipOf(context), context.params.zapId)
+  const byOwner = (context: Context<{ userId: string; zapId: string }>) => receive(context.request, ipOf(context), context.params.zapId, context.params.userId)
+  const checkByZap = (context: Context<{ zapId: string }>) => answerSubscription(context.request, ipOf(context), context.params.zapId)
+  const checkByOwner = (context: Context<{ userId: string; zapId: string }>) =>
+    answerSubscription(context.request, ipOf(context), context.params.zapId, context.params.userId)
 
   return new Elysia()
     .use(requestHandling(log))
@@ -73,11 +109,27 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
     .post('/hooks/:zapId', byZap, { parse: 'none' })
     .put('/hooks/:zapId', byZap, { parse: 'none' })
     .patch('/hooks/:zapId', byZap, { parse: 'none' })
+    .get('/hooks/:zapId', checkByZap)
     .post('/hooks/catch/:userId/:zapId', byOwner, { parse: 'none' })
     .put('/hooks/catch/:userId/:zapId', byOwner, { parse: 'none' })
     .patch('/hooks/catch/:userId/:zapId', byOwner, { parse: 'none' })
+    .get('/hooks/catch/:userId/:zapId', checkByOwner)
 }
 
 const maxIdempotencyKeyBytes = 255
+const maxChallengeLength = 1000
+const maxBodyPreview = 1000
+
+/** Slack's `url_verification` handshake, answered once its signature verified. */
+function slackChallengeOf(verify: Verify, body: unknown) {
+  if (verify.scheme !== 'slack' || body === null || typeof body !== 'object') return null
+  const { type, challenge } = body as { type?: unknown; challenge?: unknown }
+  return type === 'url_verification' && typeof challenge === 'string' ? challenge : null
+}
+
+function rejectionOf(request: Request, senderIp: string | null, body: Uint8Array, reason: string) {
+  const preview = new TextDecoder().decode(body.subarray(0, maxBodyPreview * 4)).slice(0, maxBodyPreview).toWellFormed().replaceAll('\u0000', '\uFFFD')
+  return { reason, method: request.method, senderIp, bodyBytes: body.byteLength, bodyPreview: preview }
+}
 
 const jsonHeaders = { 'content-type': 'application/json' }

@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import { step, steps } from './steps.ts'
 import { isoTime } from './time.ts'
 import { concurrency, debounce } from './flow.ts'
+import { standardWebhooksSecret, verify, verifyView } from './verify.ts'
 
 // The API's resources, once: requests are validated with these, responses are declared with them (so
 // the OpenAPI document describes them), the SQL layer returns their types and the CLI reads them as `Json<T>`.
@@ -45,7 +46,7 @@ export const user = v.object({ id, email: v.string(), name: v.string(), createdA
 export type User = v.InferOutput<typeof user>
 
 const zapName = v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200))
-const secret = v.pipe(v.string(), v.minLength(16, 'A signing secret must be at least 16 characters'), v.maxLength(256))
+const secret = v.pipe(standardWebhooksSecret, v.description('Shorthand for "verify": {"scheme": "standard-webhooks", "secrets": [secret]}'))
 
 export const webhookRateLimit = v.pipe(
   v.object({
@@ -67,6 +68,7 @@ export const createZapBody = v.object({
   enabled: v.optional(v.boolean()),
   autoReplay: v.optional(v.boolean()),
   secret: v.optional(secret),
+  verify: v.optional(v.nullable(verify)),
   webhookRateLimit: v.optional(v.nullable(webhookRateLimit)),
   keepSensitiveHeaders: v.optional(keepSensitiveHeaders),
   concurrency: v.optional(concurrency),
@@ -78,6 +80,7 @@ export const updateZapBody = v.object({
   enabled: v.optional(v.boolean()),
   autoReplay: v.optional(v.boolean()),
   secret: v.optional(v.nullable(secret)),
+  verify: v.optional(v.nullable(verify)),
   webhookRateLimit: v.optional(v.nullable(webhookRateLimit)),
   keepSensitiveHeaders: v.optional(keepSensitiveHeaders),
   concurrency: v.optional(v.nullable(concurrency)),
@@ -99,7 +102,8 @@ export const zap = v.object({
   debounce: v.pipe(v.nullable(debounce), v.description('Webhooks with the same key within waitSeconds become one run with the last payload')),
   version: v.pipe(count, v.description('The current version; a new steps list makes a new one')),
   steps: v.array(zapStep),
-  hasSecret: v.boolean(),
+  hasSecret: v.pipe(v.boolean(), v.description('Whether webhooks must be verified (verify is set)')),
+  verify: v.nullable(verifyView),
   webhookRateLimit: v.nullable(webhookRateLimit),
   keepSensitiveHeaders,
   webhookUrl: v.string(),
@@ -107,6 +111,16 @@ export const zap = v.object({
   updatedAt: timestamp,
 })
 export type Zap = v.InferOutput<typeof zap>
+
+export const webhookRejection = v.object({
+  receivedAt: timestamp,
+  reason: v.pipe(v.string(), v.description('Why the request was refused, e.g. a stale timestamp or no matching signature')),
+  method: v.string(),
+  senderIp: v.nullable(v.string()),
+  bodyBytes: count,
+  bodyPreview: v.pipe(v.string(), v.description('The start of the body, at most 1,000 characters')),
+})
+export type WebhookRejection = v.InferOutput<typeof webhookRejection>
 
 export const catalogEntry = v.object({
   type: stepType,

@@ -2,42 +2,43 @@ import type { Sql, TransactionSql } from 'postgres'
 import { newId } from '@zap/lib/ids'
 import type { Run, RunExecution, RunStatus, RunStep, RunSummary, RunWait, Trigger, ZapStep } from '@zap/lib/resources'
 import type { Debounce } from '@zap/lib/flow'
+import type { Verify } from '@zap/lib/verify'
 import { waitOfRun } from './flow.ts'
 
 export type Acceptance =
   | { outcome: 'accepted'; runId: string; debouncedInto?: string }
   | { outcome: 'duplicate'; runId: string }
   | { outcome: 'unknown_zap' | 'disabled' }
-  | { outcome: 'needs_signature'; secret: string }
+  | { outcome: 'needs_verification'; verify: Verify }
 
-type AcceptInput = { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; signatureVerified: boolean }
+type AcceptInput = { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; verified: boolean }
 
 /**
- * Stores a run and its first outbox row in one statement. A zap with a secret is only stored
- * once the caller says the signature was verified against the secret this returns.
+ * Stores a run and its first outbox row in one statement. A zap with a verification setting is only
+ * stored once the caller says the request was verified with the setting this returns.
  */
 export async function acceptRun(sql: Sql, input: AcceptInput): Promise<Acceptance> {
   const { trigger } = input
-  const [row] = await sql<{ enabled: boolean; secret: string | null; runId: string | null; debounce: Debounce | null }[]>`
+  const [row] = await sql<{ enabled: boolean; verify: Verify | null; runId: string | null; debounce: Debounce | null }[]>`
     with zap as (
-      select id, user_id, version, enabled, secret, keep_sensitive_headers, concurrency, debounce from zaps
+      select id, user_id, version, enabled, verify, keep_sensitive_headers, concurrency, debounce from zaps
       where id = ${input.zapId} and deleted_at is null and (${input.ownerId ?? null}::uuid is null or user_id = ${input.ownerId ?? null})
     ), run as (
       insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key, concurrency_key)
       select ${newId()}, z.id, z.user_id, z.version, t.body, ${trigger.contentType}, ${keptHeaders(sql)}, t.query, ${input.idempotencyKey},
         ${concurrencyKeyOf(sql)}
       from zap z, (select ${sql.json(trigger.body as never)}::jsonb as body, ${sql.json(trigger.headers)}::jsonb as headers, ${sql.json(trigger.query)}::jsonb as query) t
-      where z.enabled and (z.secret is null or ${input.signatureVerified}) and z.debounce is null
+      where z.enabled and (z.verify is null or ${input.verified}) and z.debounce is null
       on conflict (zap_id, idempotency_key) do nothing
       returning id
     ), queued as (
       insert into outbox (run_id, step_index) select id, 0 from run
     )
-    select enabled, secret, debounce, (select id from run) as "runId" from zap`
+    select enabled, verify, debounce, (select id from run) as "runId" from zap`
   if (!row) return { outcome: 'unknown_zap' }
   if (!row.enabled) return { outcome: 'disabled' }
   if (row.runId) return { outcome: 'accepted', runId: row.runId }
-  if (row.secret !== null && !input.signatureVerified) return { outcome: 'needs_signature', secret: row.secret }
+  if (row.verify !== null && !input.verified) return { outcome: 'needs_verification', verify: row.verify }
   if (row.debounce) return acceptDebouncedRun(sql, input, row.debounce)
   // Looked up apart: inside the insert, a plan made before runs has statistics scans every run of the zap.
   return { outcome: 'duplicate', runId: await findRunIdByKey(sql, input.zapId, input.idempotencyKey!) }

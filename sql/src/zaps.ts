@@ -1,20 +1,22 @@
 import type { Sql } from 'postgres'
 import { newId } from '@zap/lib/ids'
 import type { CreateZapInput, UpdateZapInput, WebhookRateLimit, Zap } from '@zap/lib/resources'
+import { verifyOfInput, type Verify } from '@zap/lib/verify'
 
 /** A zap as stored; the API adds its webhook URL. */
 export type StoredZap = Omit<Zap, 'webhookUrl'>
 
 const zapColumns = (sql: Sql) => sql`
-  z.id, z.name, z.enabled, z.auto_replay as "autoReplay", z.concurrency, z.debounce, z.version, v.steps, z.secret is not null as "hasSecret",
+  z.id, z.name, z.enabled, z.auto_replay as "autoReplay", z.concurrency, z.debounce, z.version, v.steps,
+  z.verify is not null and z.verify ->> 'scheme' <> 'none' as "hasSecret", ${verifyView(sql)} as verify,
   z.webhook_rate_limit as "webhookRateLimit", z.keep_sensitive_headers as "keepSensitiveHeaders", z.created_at as "createdAt", z.updated_at as "updatedAt"`
 
 export async function createZap(sql: Sql, userId: string, input: CreateZapInput) {
   const id = newId()
   await sql`
     with zap as (
-      insert into zaps (id, user_id, name, enabled, auto_replay, secret, webhook_rate_limit, keep_sensitive_headers, concurrency, debounce)
-      values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.autoReplay ?? false}, ${input.secret ?? null},
+      insert into zaps (id, user_id, name, enabled, auto_replay, verify, webhook_rate_limit, keep_sensitive_headers, concurrency, debounce)
+      values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.autoReplay ?? false}, ${jsonOrNull(sql, verifyOfInput(input))},
         ${input.webhookRateLimit ? sql.json(input.webhookRateLimit) : null}, ${input.keepSensitiveHeaders ?? false},
         ${jsonOrNull(sql, input.concurrency)}, ${jsonOrNull(sql, input.debounce)})
       returning id
@@ -46,6 +48,7 @@ export async function updateZap(
   id: string,
   input: UpdateZapInput,
 ) {
+  const verify = verifyOfInput(input)
   const updated = await sql.begin(async (tx) => {
     const [zap] = await tx<{ version: number }[]>`
       select version from zaps where id = ${id} and user_id = ${userId} and deleted_at is null for update`
@@ -57,7 +60,7 @@ export async function updateZap(
         name = coalesce(${input.name ?? null}, name),
         enabled = coalesce(${input.enabled ?? null}, enabled),
         auto_replay = coalesce(${input.autoReplay ?? null}, auto_replay),
-        secret = ${input.secret === undefined ? tx`secret` : input.secret},
+        verify = ${verify === undefined ? tx`verify` : jsonOrNull(tx, verify)},
         webhook_rate_limit = ${input.webhookRateLimit === undefined ? tx`webhook_rate_limit` : input.webhookRateLimit && tx.json(input.webhookRateLimit)},
         keep_sensitive_headers = coalesce(${input.keepSensitiveHeaders ?? null}, keep_sensitive_headers),
         concurrency = ${input.concurrency === undefined ? tx`concurrency` : jsonOrNull(tx, input.concurrency)},
@@ -81,6 +84,19 @@ export async function deleteZap(sql: Sql, userId: string, id: string) {
 export async function findWebhookRateLimit(sql: Sql, zapId: string) {
   const [zap] = await sql<{ limit: WebhookRateLimit | null }[]>`
     select webhook_rate_limit as limit from zaps where id = ${zapId} and deleted_at is null`
+  return zap ?? null
+}
+
+// The setting without its secrets and verify token, which never leave the database through a zap.
+const verifyView = (sql: Sql) => sql`
+  case when z.verify is not null then (z.verify - 'secrets' - 'verifyToken')
+    || jsonb_build_object('secretCount', coalesce(jsonb_array_length(z.verify -> 'secrets'), 0), 'hasVerifyToken', z.verify ? 'verifyToken') end`
+
+/** A live zap's verification setting with its secrets, for hooks; null when there is no such zap. */
+export async function findZapVerify(sql: Sql, zapId: string, ownerId?: string) {
+  const [zap] = await sql<{ verify: Verify | null }[]>`
+    select verify from zaps
+    where id = ${zapId} and deleted_at is null and (${ownerId ?? null}::uuid is null or user_id = ${ownerId ?? null})`
   return zap ?? null
 }
 
