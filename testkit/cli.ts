@@ -6,7 +6,7 @@ import { startService } from './services.ts'
 export const binPath = join(import.meta.dir, '..', 'cli', 'src', 'bin.ts')
 
 export type ZapResult = { exitCode: number; stdout: string; stderr: string }
-export type ZapOptions = { env?: Record<string, string>; stdin?: string }
+export type ZapOptions = { env?: Record<string, string>; stdin?: string; cwd?: string }
 
 /** The api and hooks services as their own processes (webhook URLs pointing at hooks), and optionally a processor and worker. */
 export async function startStack(options: { pipeline?: boolean } = {}) {
@@ -27,6 +27,7 @@ export const leakMarker = (): Record<string, string> => (Bun.env.ZAP_TEST_RUN ? 
 /** Runs `zap ...` as a subprocess, the way a user's shell would, with stdout and stderr as pipes. */
 export async function runZap(command: string[], args: string[], env: Record<string, string>, options: ZapOptions = {}): Promise<ZapResult> {
   const child = Bun.spawn([...command, ...args], {
+    cwd: options.cwd,
     env: { ...env, ...options.env },
     stdin: options.stdin === undefined ? 'ignore' : new Blob([options.stdin]),
     stdout: 'pipe',

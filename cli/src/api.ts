@@ -4,7 +4,7 @@ import { defaultApiUrl, env } from './env.ts'
 import { notLoggedIn } from './errors.ts'
 import { send, type Service } from './http.ts'
 
-const zapApi: Service = { name: 'the zap API', fix: 'Is it running? Point ZAP_API_URL or --api at it.' }
+const zapApi: Service = { name: 'the zap API', fix: 'Start it with bun run dev in the zap checkout, or point --api or ZAP_API_URL at a running one.' }
 
 export type Api = ReturnType<typeof connectApi>
 
@@ -30,6 +30,8 @@ export function connectApi({ api: apiUrl, token }: { api: string; token?: string
   }
   return {
     apiUrl,
+    /** Fails with what to do when nothing answers, before anyone is asked a question in vain. */
+    requireReady: () => send<unknown>(`${apiUrl}/readyz`, { method: 'GET' }, zapApi),
     get: <T>(path: string) => request<T>('GET', path),
     post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, body),
     patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),

@@ -18,6 +18,7 @@ import { zapsEditCommand } from './commands/zaps-edit.ts'
 import { zapsEnableCommand } from './commands/zaps-enable.ts'
 import { zapsListCommand } from './commands/zaps-list.ts'
 import { zapsShowCommand } from './commands/zaps-show.ts'
+import { zapCommand } from './env.ts'
 import { helpFooter } from './help.ts'
 
 const zaps = new Command('zaps')
@@ -37,7 +38,7 @@ const runs = new Command('runs')
   .addCommand(runsWatchCommand())
   .addCommand(runsReplayCommand())
 
-await new Command('zap')
+await new Command(zapCommand)
   .description('zap: webhook-triggered automations from your terminal')
   .version('0.1.0')
   .option('--api <url>', 'the zap API to talk to (default: $ZAP_API_URL, the API of your login, or http://localhost:3001)')

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as v from 'valibot'
-import { env } from './env.ts'
+import { env, zapCommand } from './env.ts'
 import { CliError } from './errors.ts'
 
 const savedLogin = v.object({ apiUrl: v.string(), token: v.string(), email: v.string() })
@@ -20,7 +20,7 @@ export function readLogin(): SavedLogin | null {
   try {
     return v.parse(savedLogin, JSON.parse(text))
   } catch {
-    throw new CliError(`${configPath} is damaged. Delete it and run: zap login`)
+    throw new CliError(`${configPath} is damaged. Delete it and run: ${zapCommand} login`)
   }
 }
 

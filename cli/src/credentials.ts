@@ -1,6 +1,6 @@
 import { password as passwordPrompt, text } from '@clack/prompts'
 import type { Command } from 'commander'
-import { env } from './env.ts'
+import { env, zapCommand } from './env.ts'
 import { CliError } from './errors.ts'
 import { answer, requireTerminal } from './prompts.ts'
 
@@ -9,7 +9,7 @@ export type CredentialFlags = { email?: string; name?: string; passwordStdin?: b
 export const credentialOptions = (command: Command) =>
   command
     .option('--email <email>', 'your email address, e.g. --email ada@example.com')
-    .option('--password-stdin', 'read the password from standard input, e.g. echo "$PASS" | zap login --email a@b.c --password-stdin')
+    .option('--password-stdin', `read the password from standard input, e.g. echo "$PASS" | ${zapCommand} login --email a@b.c --password-stdin`)
 
 /** Takes each credential from its flag, else asks for it in a terminal. */
 export async function readCredentials(flags: CredentialFlags, askName: boolean) {
@@ -33,6 +33,6 @@ const required = (what: string) => (value: string | undefined) => (value?.trim()
 
 async function readPasswordFromStdin() {
   const password = (await Bun.stdin.text()).replace(/\r?\n$/, '')
-  if (!password) throw new CliError('--password-stdin got an empty password. Pipe it in, e.g. echo "$PASS" | zap login --password-stdin')
+  if (!password) throw new CliError(`--password-stdin got an empty password. Pipe it in, e.g. echo "$PASS" | ${zapCommand} login --password-stdin`)
   return password
 }

@@ -7,6 +7,7 @@ const cliEnv = v.object({
   ZAP_TOKEN: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1, 'ZAP_TOKEN is set but empty'))),
   XDG_CONFIG_HOME: v.optional(v.string()),
   NO_COLOR: v.optional(v.string()),
+  ZAP_INVOKED_AS: v.optional(v.string()),
 })
 
 /** The one place the CLI reads its environment. */
@@ -16,7 +17,7 @@ export function readCliEnv(env: Record<string, string | undefined> = Bun.env) {
     console.error(`Invalid environment: ${result.issues[0].message}. Fix or unset it.`)
     process.exit(1)
   }
-  const { ZAP_API_URL, ZAP_TOKEN, XDG_CONFIG_HOME, NO_COLOR } = result.output
+  const { ZAP_API_URL, ZAP_TOKEN, XDG_CONFIG_HOME, NO_COLOR, ZAP_INVOKED_AS } = result.output
   return {
     apiUrl: ZAP_API_URL,
     token: ZAP_TOKEN,
@@ -24,8 +25,12 @@ export function readCliEnv(env: Record<string, string | undefined> = Bun.env) {
     color: !NO_COLOR && process.stdout.isTTY === true,
     terminal: process.stdout.isTTY === true,
     interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    // The root package.json's `zap` script sets it, so hints read `bun zap login` where `zap` is not on the PATH.
+    invokedAs: ZAP_INVOKED_AS?.trim() || 'zap',
   }
 }
 
 export const env = readCliEnv()
 export const defaultApiUrl = 'http://localhost:3001'
+/** The command as the user runs it, for hints they can paste: `zap`, or `bun zap` from a checkout. */
+export const zapCommand = env.invokedAs

@@ -12,20 +12,27 @@ afterAll(() => stack.stop())
 
 const zap = (args: string[], env: Record<string, string>) => runZap(['bun', binPath], args, env)
 const closedPort = 'http://127.0.0.1:9'
+const checkout = join(import.meta.dir, '..', '..')
 
 describe('the API unreachable or wrong', () => {
   test('ZAP_API_URL pointing nowhere names the URL it tried', async () => {
     const ada = await signedUpUser(stack.apiUrl)
     const result = await zap(['zaps', 'list'], { ...cleanEnv(closedPort), ZAP_TOKEN: ada.token })
     expect(result.exitCode).toBe(1)
-    expect(result.stderr.trim()).toBe(`Error: Could not reach the zap API at ${closedPort}/api/v1/zaps. Is it running? Point ZAP_API_URL or --api at it.`)
+    expect(result.stderr.trim()).toBe(`Error: Could not reach the zap API at ${closedPort}/api/v1/zaps. Start it with bun run dev in the zap checkout, or point --api or ZAP_API_URL at a running one.`)
   })
 
   test('--api overrides ZAP_API_URL, and login names the URL it tried', async () => {
     const args = ['login', '--api', closedPort, '--email', 'a@example.com', '--password-stdin']
     const result = await runZap(['bun', binPath], args, cleanEnv(stack.apiUrl), { stdin: 'some password' })
     expect(result.exitCode).toBe(1)
-    expect(result.stderr).toContain(`Could not reach the zap API at ${closedPort}/api/v1/auth/login`)
+    expect(result.stderr).toContain(`Could not reach the zap API at ${closedPort}/readyz`)
+  })
+
+  test.each([['signup'], ['login']])('%s checks the API before asking anything, in one line naming it and what to do', async (command) => {
+    const result = await zap([command], cleanEnv(closedPort))
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toBe(`Error: Could not reach the zap API at ${closedPort}/readyz. Start it with bun run dev in the zap checkout, or point --api or ZAP_API_URL at a running one.\n`)
   })
 
   test('a login made with --api is used for later commands without it', async () => {
@@ -52,6 +59,24 @@ describe('the API unreachable or wrong', () => {
     const result = await zap(['whoami'], cleanEnv('not a url'))
     expect(result.exitCode).toBe(1)
     expect(result.stderr).toContain('ZAP_API_URL must be a URL')
+  })
+})
+
+describe('through the checkout\'s `bun zap` script', () => {
+  const bunZap = (args: string[], env: Record<string, string>) => runZap(['bun', 'zap'], args, env, { cwd: checkout })
+
+  test('hints name `bun zap`, and an error is one line with no second one from bun', async () => {
+    const result = await bunZap(['whoami'], cleanEnv(closedPort))
+    expect(result.exitCode).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe('Error: Not logged in. Run: bun zap login\n')
+  })
+
+  test('usage and examples name `bun zap` too', async () => {
+    const help = await bunZap(['trigger', '--help'], cleanEnv(closedPort))
+    expect(help.stdout).toStartWith('Usage: bun zap trigger ')
+    expect(help.stdout).toContain('$ bun zap trigger ')
+    expect(help.stdout).not.toMatch(/(?<!bun )\bzap (trigger|zaps|runs)\b/)
   })
 })
 

@@ -1,3 +1,5 @@
+import { zapCommand } from './env.ts'
+
 /** An error the user can act on: one line saying what went wrong and what to do. */
 export class CliError extends Error {
   constructor(
@@ -8,8 +10,8 @@ export class CliError extends Error {
   }
 }
 
-export const notLoggedIn = () => new CliError('Not logged in. Run: zap login')
-export const sessionExpired = () => new CliError('Your login is invalid or has expired. Run: zap login')
+export const notLoggedIn = () => new CliError(`Not logged in. Run: ${zapCommand} login`)
+export const sessionExpired = () => new CliError(`Your login is invalid or has expired. Run: ${zapCommand} login`)
 export const interrupted = () => new CliError('Cancelled.', 130)
 export const choseCancel = () => new CliError('Cancelled.', 0)
 

@@ -1,4 +1,5 @@
 import { configPath } from './config.ts'
+import { zapCommand } from './env.ts'
 
 export const helpFooter = `
 Environment:
@@ -9,8 +10,8 @@ Environment:
 The login is saved in ${configPath} (mode 0600; $XDG_CONFIG_HOME is honoured).
 
 Examples:
-  $ zap signup
-  $ zap zaps create
-  $ zap trigger <zapId> --data '{"name":"Ada"}' --wait
-  $ zap runs list --status failed
-  $ zap runs replay --failed --since 1h`
+  $ ${zapCommand} signup
+  $ ${zapCommand} zaps create
+  $ ${zapCommand} trigger <zapId> --data '{"name":"Ada"}' --wait
+  $ ${zapCommand} runs list --status failed
+  $ ${zapCommand} runs replay --failed --since 1h`

@@ -1,3 +1,4 @@
+import { zapCommand } from './env.ts'
 import { CliError, notLoggedIn, sessionExpired } from './errors.ts'
 
 type ErrorBody = { error?: { code?: string; message?: string } }
@@ -36,6 +37,6 @@ function describeFailure(status: number, body: ErrorBody, url: string, init: Req
 }
 
 function listHint(url: string) {
-  if (url.includes('/runs')) return 'Check the id with: zap runs list'
-  return 'Check the id with: zap zaps list'
+  if (url.includes('/runs')) return `Check the id with: ${zapCommand} runs list`
+  return `Check the id with: ${zapCommand} zaps list`
 }

@@ -23,9 +23,29 @@ describe('zap trigger --wait with the processor and worker running', () => {
     expect(result.exitCode).toBe(0)
     const lines = result.stdout.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^Run [0-9a-f-]{36}: following\.\.\.$/)
-    expect(lines[1]).toMatch(/^✓ 1\. log succeeded \(1 attempt, \d+ms\)$/)
-    expect(lines[2]).toMatch(/^✓ 2\. http succeeded \(1 attempt, [\d.]+m?s\)$/)
+    expect(lines[1]).toMatch(/^✓ 1\. log succeeded \(1 attempt, \d+ms\) → hi Ada$/)
+    expect(lines[2]).toMatch(/^✓ 2\. http succeeded \(1 attempt, [\d.]+m?s\) → HTTP 200$/)
     expect(lines[3]).toMatch(/^Run succeeded\. Details: zap runs show [0-9a-f-]{36}$/)
+  }, 30_000)
+
+  test("each step shows its short result: a filter's decision, what a transform made; --verbose adds the full outputs", async () => {
+    const filter = `filter:${JSON.stringify({ conditions: [{ left: '{{trigger.body.go}}', op: 'equals', right: 'yes' }] })}`
+    const transform = `transform:${JSON.stringify({ output: { greeting: 'Hello {{trigger.body.name}}', lines: ['one', 'two'] } })}`
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Results', '--step', filter, '--step', transform])
+
+    const stopped = await ada.zap(['trigger', zap.id, '--data', '{"go":"no","name":"Ada"}', '--wait'])
+    expect(stopped.exitCode).toBe(0)
+    expect(stopped.stdout).toMatch(/^✓ 1\. filter succeeded \(1 attempt, \S+\) → did not pass \(0 of 1 conditions held\); the run stops here$/m)
+    expect(stopped.stdout).toMatch(/^- 2\. transform skipped \(0 attempts, -\)  Filter did not pass \(all\): "no" equals "yes"$/m)
+
+    const passed = await ada.zap(['trigger', zap.id, '--data', '{"go":"yes","name":"Grace"}', '--wait', '--verbose'])
+    expect(passed.exitCode).toBe(0)
+    expect(passed.stdout).toMatch(/^✓ 1\. filter succeeded \(1 attempt, \S+\) → passed \(1 of 1 conditions held\)$/m)
+    // PostgreSQL's jsonb keeps keys in its own order.
+    expect(passed.stdout).toMatch(/^✓ 2\. transform succeeded \(1 attempt, \S+\) → \{("lines":\["one","two"\],)?"greeting":"Hello Grace"(,"lines":\["one","two"\])?\}$/m)
+    expect(passed.stdout).toMatch(/^  output: \{\n {4}"/m)
+    expect(passed.stdout).toContain('    "greeting": "Hello Grace"')
+    expect(passed.stdout).toContain('"passed": true')
   }, 30_000)
 
   test('--wait --json prints the finished run with the step outputs', async () => {

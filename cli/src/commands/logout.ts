@@ -1,12 +1,13 @@
 import { Command } from 'commander'
 import { configPath, forgetLogin } from '../config.ts'
 import { tokenOverrideNote } from '../credentials.ts'
+import { zapCommand } from '../env.ts'
 import { reportErrors } from '../errors.ts'
 
 export const logoutCommand = () =>
   new Command('logout')
     .description(`Forget the saved login (deletes ${configPath})`)
-    .addHelpText('after', '\nExample:\n  $ zap logout')
+    .addHelpText('after', `\nExample:\n  $ ${zapCommand} logout`)
     .action(
       reportErrors(async () => {
         console.log(forgetLogin() ? `Logged out.${tokenOverrideNote()}` : `Not logged in; nothing to do.${tokenOverrideNote()}`)

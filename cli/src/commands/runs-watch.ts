@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { apiFor } from '../api.ts'
+import { zapCommand } from '../env.ts'
 import { reportErrors } from '../errors.ts'
 import { paint, paintStatus, duration } from '../output.ts'
 import { runFilterOptions, runQuery, type RunFilterFlags } from '../run-filters.ts'
@@ -11,7 +12,7 @@ const pollWindow = 100
 export const runsWatchCommand = () =>
   runFilterOptions(new Command('watch').description('Live-tail runs: prints the latest (--limit), then each new run and change of status until Ctrl-C'), 10)
     .option('--json', 'print one JSON object per line for each new or changed run')
-    .addHelpText('after', '\nExamples:\n  $ zap runs watch\n  $ zap runs watch --zap 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --status failed\n  $ zap runs watch --json | jq -c "select(.status == \\"failed\\")"')
+    .addHelpText('after', `\nExamples:\n  $ ${zapCommand} runs watch\n  $ ${zapCommand} runs watch --zap 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --status failed\n  $ ${zapCommand} runs watch --json | jq -c "select(.status == \\"failed\\")"`)
     .action(
       reportErrors(async (flags: RunFilterFlags & { json?: boolean }, command: Command) => {
         const api = apiFor(command)

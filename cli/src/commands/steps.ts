@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { connectApi, resolveApiUrl } from '../api.ts'
+import { zapCommand } from '../env.ts'
 import { reportErrors } from '../errors.ts'
 import { printJson, printTable, withSpinner } from '../output.ts'
 import type { CatalogStep } from '../types.ts'
@@ -8,7 +9,7 @@ export const stepsCommand = () =>
   new Command('steps')
     .description('List the step types a zap can use, with their config fields (required ones marked *)')
     .option('--json', 'print the catalog, with each config as JSON schema')
-    .addHelpText('after', '\nExamples:\n  $ zap steps\n  $ zap steps --json | jq ".[] | select(.type == \\"http\\").config"')
+    .addHelpText('after', `\nExamples:\n  $ ${zapCommand} steps\n  $ ${zapCommand} steps --json | jq ".[] | select(.type == \\"http\\").config"`)
     .action(
       reportErrors(async (flags: { json?: boolean }, command: Command) => {
         const api = connectApi({ api: resolveApiUrl(command) })

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { apiFor } from '../api.ts'
+import { zapCommand } from '../env.ts'
 import { reportErrors } from '../errors.ts'
 import { send } from '../http.ts'
 import { checkId } from '../ids.ts'
@@ -9,27 +10,29 @@ import { buildHeaders, readTriggerBody, type BodyFlags } from '../trigger-body.t
 import { collect } from '../zap-input.ts'
 import type { Zap } from '../types.ts'
 
-type Flags = BodyFlags & { header?: string[]; wait?: boolean; json?: boolean }
+type Flags = BodyFlags & { header?: string[]; wait?: boolean; verbose?: boolean; json?: boolean }
 
 const hooks = { name: 'the webhook receiver', fix: 'Is the hooks service running? The API gives out webhook URLs based on its PUBLIC_HOOKS_URL.' }
 
 export const triggerCommand = () =>
   new Command('trigger')
     .description("Send a request to a zap's webhook, as an outside service would")
-    .argument('<zapId>', 'the zap id, from zap zaps list')
+    .argument('<zapId>', `the zap id, from ${zapCommand} zaps list`)
     .argument('[-]', 'read the body from standard input')
     .option('-d, --data <body>', 'the body, JSON or text, e.g. --data \'{"name":"Ada"}\'')
     .option('-f, --file <path>', 'send a file as the body, e.g. --file event.json')
     .option('-H, --header <name:value>', 'add a header (repeatable), e.g. --header "Idempotency-Key: order-42"', collect)
-    .option('-w, --wait', 'follow the run until it ends, showing each step as it completes; exits 1 if the run fails')
+    .option('-w, --wait', "follow the run until it ends, showing each step's result as it completes; exits 1 if the run fails")
+    .option('-v, --verbose', "with --wait: also print each step's full output")
     .option('--json', 'print {runId, duplicate?} as JSON, or with --wait the finished run')
     .addHelpText(
       'after',
       `
 Examples:
-  $ zap trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --data '{"name":"Ada"}' --wait
-  $ zap trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --file event.json --header "Idempotency-Key: evt_1"
-  $ curl -s https://example.com/event | zap trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 -`,
+  $ ${zapCommand} trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --data '{"name":"Ada"}' --wait
+  $ ${zapCommand} trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --data '{"name":"Ada"}' --wait --verbose
+  $ ${zapCommand} trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --file event.json --header "Idempotency-Key: evt_1"
+  $ curl -s https://example.com/event | ${zapCommand} trigger 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 -`,
     )
     .action(
       reportErrors(async (zapId: string, source: string | undefined, flags: Flags, command: Command) => {
@@ -41,9 +44,9 @@ Examples:
         const accepted = await withSpinner('Sending the webhook', sent)
         if (!flags.wait) {
           if (flags.json) return printJson(accepted)
-          return console.log(accepted.duplicate ? `Already received (same idempotency key): run ${accepted.runId}` : `Run ${accepted.runId} queued. Follow it: zap runs show ${accepted.runId}`)
+          return console.log(accepted.duplicate ? `Already received (same idempotency key): run ${accepted.runId}` : `Run ${accepted.runId} queued. Follow it: ${zapCommand} runs show ${accepted.runId}`)
         }
         if (!flags.json) console.log(`Run ${accepted.runId}${accepted.duplicate ? ' (already received)' : ''}: following...`)
-        await waitForRun(api, accepted.runId, flags.json ?? false)
+        await waitForRun(api, accepted.runId, { json: flags.json ?? false, verbose: flags.verbose ?? false })
       }),
     )

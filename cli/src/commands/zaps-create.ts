@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { outro } from '@clack/prompts'
 import { apiFor, type Api } from '../api.ts'
+import { zapCommand } from '../env.ts'
 import { CliError, reportErrors } from '../errors.ts'
 import { printJson, withSpinner } from '../output.ts'
 import { collect, parseStepFlag, readZapFile } from '../zap-input.ts'
@@ -21,12 +22,12 @@ export const zapsCreateCommand = () =>
     .addHelpText(
       'after',
       `
-Step types and their config fields: zap steps
+Step types and their config fields: ${zapCommand} steps
 Examples:
-  $ zap zaps create
-  $ zap zaps create --name Greeter --step 'log:{"message":"hi {{trigger.body.name}}"}'
-  $ zap zaps create --name Forward --step 'http:{"url":"https://example.com/in","method":"POST"}'
-  $ zap zaps create --file zap.json     # {"name": "...", "steps": [{"type": "log", "config": {"message": "hi"}}]}`,
+  $ ${zapCommand} zaps create
+  $ ${zapCommand} zaps create --name Greeter --step 'log:{"message":"hi {{trigger.body.name}}"}'
+  $ ${zapCommand} zaps create --name Forward --step 'http:{"url":"https://example.com/in","method":"POST"}'
+  $ ${zapCommand} zaps create --file zap.json     # {"name": "...", "steps": [{"type": "log", "config": {"message": "hi"}}]}`,
     )
     .action(
       reportErrors(async (flags: Flags, command: Command) => {
@@ -35,7 +36,7 @@ Examples:
         const input = fromFlags ? await zapFromFlags(flags) : await askNewZap(api)
         const { zap } = await withSpinner('Creating the zap', api.post<{ zap: Zap }>('/zaps', input))
         if (flags.json) return printJson(zap)
-        const summary = `Created zap "${zap.name}" (${zap.id}).\nWebhook URL: ${zap.webhookUrl}\nTry it: zap trigger ${zap.id} --data '{"name":"Ada"}' --wait`
+        const summary = `Created zap "${zap.name}" (${zap.id}).\nWebhook URL: ${zap.webhookUrl}\nTry it: ${zapCommand} trigger ${zap.id} --data '{"name":"Ada"}' --wait`
         if (fromFlags) console.log(summary)
         else outro(summary)
       }),
@@ -46,7 +47,7 @@ async function zapFromFlags(flags: Flags): Promise<ZapInput> {
   const name = flags.name ?? file.name
   const steps = flags.step ? flags.step.map(parseStepFlag) : file.steps
   if (!name) throw new CliError('The zap needs a name: pass --name "..." or put "name" in the file.')
-  if (!steps?.length) throw new CliError(`The zap needs at least one step: pass --step 'log:{"message":"hi"}' or put "steps" in the file. Step types: zap steps`)
+  if (!steps?.length) throw new CliError(`The zap needs at least one step: pass --step 'log:{"message":"hi"}' or put "steps" in the file. Step types: ${zapCommand} steps`)
   return { name, steps, enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret, concurrency: file.concurrency ?? undefined, debounce: file.debounce ?? undefined }
 }
 

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { apiFor } from '../api.ts'
+import { zapCommand } from '../env.ts'
 import { reportErrors } from '../errors.ts'
 import { checkId } from '../ids.ts'
 import { confirmOrExit } from '../prompts.ts'
@@ -9,9 +10,9 @@ export const zapsDeleteCommand = () =>
   new Command('delete')
     .alias('rm')
     .description('Delete a zap; its webhook stops accepting requests (asks first in a terminal)')
-    .argument('<zapId>', 'the zap id, from zap zaps list')
+    .argument('<zapId>', `the zap id, from ${zapCommand} zaps list`)
     .option('-y, --yes', 'delete without asking; required when not in a terminal')
-    .addHelpText('after', '\nExamples:\n  $ zap zaps delete 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11\n  $ zap zaps delete 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --yes')
+    .addHelpText('after', `\nExamples:\n  $ ${zapCommand} zaps delete 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11\n  $ ${zapCommand} zaps delete 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --yes`)
     .action(
       reportErrors(async (zapId: string, flags: { yes?: boolean }, command: Command) => {
         const path = `/zaps/${checkId(zapId, 'zap')}`

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { apiFor } from '../api.ts'
+import { zapCommand } from '../env.ts'
 import { CliError, reportErrors } from '../errors.ts'
 import { checkId } from '../ids.ts'
 import { printJson, withSpinner } from '../output.ts'
@@ -12,7 +13,7 @@ type Flags = { name?: string; step?: string[]; file?: string; secret?: string | 
 export const zapsEditCommand = () =>
   new Command('edit')
     .description('Change a zap; new steps make a new version (runs in flight keep theirs). Asks in a terminal without flags')
-    .argument('<zapId>', 'the zap id, from zap zaps list')
+    .argument('<zapId>', `the zap id, from ${zapCommand} zaps list`)
     .option('--name <name>', 'rename it, e.g. --name "Signups to Slack"')
     .option('--step <type:json>', 'replace the steps with these, in order (repeatable), e.g. --step \'log:{"message":"hi"}\'', collect)
     .option('-f, --file <path>', 'apply the fields in a JSON file (name, steps, enabled, secret, concurrency, debounce), e.g. --file zap.json')
@@ -23,10 +24,10 @@ export const zapsEditCommand = () =>
       'after',
       `
 Examples:
-  $ zap zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11
-  $ zap zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --name Renamed
-  $ zap zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --step 'http:{"url":"https://example.com/in"}'
-  $ zap zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --file zap.json`,
+  $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11
+  $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --name Renamed
+  $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --step 'http:{"url":"https://example.com/in"}'
+  $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --file zap.json`,
     )
     .action(
       reportErrors(async (zapId: string, flags: Flags, command: Command) => {
