@@ -7,12 +7,12 @@ export type Pipeline = { topic: string; group: string; processor: RunningService
 
 export const fastRetries = { RETRY_BASE_MS: '20', RETRY_MAX_MS: '200', STEP_TIMEOUT_MS: '1000', STEP_MAX_ATTEMPTS: '4' }
 
-/** A processor and a worker as real processes on their own topic and consumer group. */
-export async function startPipeline(env: Record<string, string> = {}): Promise<Pipeline> {
+/** A processor and a worker as real processes on their own topic and consumer group; `only` adds variables for one of them. */
+export async function startPipeline(env: Record<string, string> = {}, only: { processor?: Record<string, string>; worker?: Record<string, string> } = {}): Promise<Pipeline> {
   const suffix = crypto.randomUUID().slice(0, 8)
   const fullEnv = { KAFKA_TOPIC: `zap-events-${suffix}`, KAFKA_GROUP: `zap-workers-${suffix}`, OUTBOX_POLL_MS: '200', ...fastRetries, ...env }
-  const processor = await startService('processor', fullEnv)
-  const worker = await startService('worker', fullEnv)
+  const processor = await startService('processor', { ...fullEnv, ...only.processor })
+  const worker = await startService('worker', { ...fullEnv, ...only.worker })
   // stop() reads the fields, not the variables: a test may replace the worker or the processor.
   const pipeline: Pipeline = {
     topic: fullEnv.KAFKA_TOPIC,

@@ -91,3 +91,10 @@ export async function stopProcess(child: Subprocess, signal: NodeJS.Signals = 'S
     clearTimeout(killLater)
   }
 }
+
+/** A JSON request to a running service, with an optional bearer token; the answer's body parsed. */
+export async function fetchJson(url: string, init: RequestInit & { token?: string } = {}) {
+  const headers = { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.headers as Record<string, string>) }
+  const response = await fetch(url, { ...init, headers })
+  return { status: response.status, headers: response.headers, body: (await response.json()) as any }
+}

@@ -3,6 +3,7 @@ import type { Sql } from '@zap/sql/db'
 import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
+import { metricsRoute } from '@zap/lib/metrics'
 import { openapiDocs } from '@zap/lib/openapi'
 import { replayRunBody } from '@zap/lib/resources'
 import { authRoutes, type AuthOptions, type AuthRateLimits } from './auth.ts'
@@ -34,6 +35,7 @@ export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log, bodyLimits
       ),
     )
     .use(health(sql))
+    .use(metricsRoute)
     .use(authRoutes(sql, auth, rateLimits))
     .use(catalogRoutes)
     .use(zapRoutes(sql, auth, hooksUrl, smtpConfigured))

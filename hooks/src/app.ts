@@ -7,6 +7,8 @@ import { HttpError, notFound } from '@zap/lib/errors'
 import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health } from '@zap/lib/health'
+import { metricsRoute, webhookIngestSeconds, webhooksReceived } from '@zap/lib/metrics'
+import { isDatabaseDown } from '@zap/lib/database'
 import { openapiDocs } from '@zap/lib/openapi'
 import { isUuid } from '@zap/lib/ids'
 import { readLimitedBody } from '@zap/lib/body'
@@ -53,7 +55,7 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
         throw new HttpError(401, 'invalid_signature', verification.reason)
       }
       const challenge = slackChallengeOf(result.verify, trigger.body)
-      if (challenge !== null) return Response.json({ challenge })
+      if (challenge !== null) return handshake(Response.json({ challenge }))
       // What the sender signed names the delivery: an unsigned Idempotency-Key can neither replace nor split it.
       const { deliveryId } = verification
       const verifiedKey = deliveryId === undefined ? idempotencyKey : Buffer.byteLength(deliveryId) > maxIdempotencyKeyBytes ? digestOf(deliveryId) : deliveryId
@@ -96,8 +98,8 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
 
   type Context<Params> = { request: Request; params: Params; server: { requestIP(request: Request): { address: string } | null } | null }
   const ipOf = ({ request, server }: Context<unknown>) => server?.requestIP(request)?.address ?? null
-  const byZap = (context: Context<{ zapId: string }>) => receive(context.request, ipOf(context), context.params.zapId)
-  const byOwner = (context: Context<{ userId: string; zapId: string }>) => receive(context.request, ipOf(context), context.params.zapId, context.params.userId)
+  const byZap = (context: Context<{ zapId: string }>) => counted(() => receive(context.request, ipOf(context), context.params.zapId))
+  const byOwner = (context: Context<{ userId: string; zapId: string }>) => counted(() => receive(context.request, ipOf(context), context.params.zapId, context.params.userId))
   const checkByZap = (context: Context<{ zapId: string }>) => answerSubscription(context.request, ipOf(context), context.params.zapId)
   const checkByOwner = (context: Context<{ userId: string; zapId: string }>) =>
     answerSubscription(context.request, ipOf(context), context.params.zapId, context.params.userId)
@@ -106,6 +108,7 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
     .use(requestHandling(log))
     .use(openapiDocs(hooksDocument))
     .use(health(sql))
+    .use(metricsRoute)
     .post('/hooks/:zapId', byZap, { parse: 'none' })
     .put('/hooks/:zapId', byZap, { parse: 'none' })
     .patch('/hooks/:zapId', byZap, { parse: 'none' })
@@ -117,6 +120,10 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
 }
 
 const maxIdempotencyKeyBytes = 255
+
+// A sender's handshake is answered without a run; the metrics count it apart from duplicates.
+const handshakes = new WeakSet<Response>()
+const handshake = (response: Response) => (handshakes.add(response), response)
 const maxChallengeLength = 1000
 const maxBodyPreview = 1000
 
@@ -130,6 +137,26 @@ function slackChallengeOf(verify: Verify, body: unknown) {
 function rejectionOf(request: Request, senderIp: string | null, body: Uint8Array, reason: string) {
   const preview = new TextDecoder().decode(body.subarray(0, maxBodyPreview * 4)).slice(0, maxBodyPreview).toWellFormed().replaceAll('\u0000', '\uFFFD')
   return { reason, method: request.method, senderIp, bodyBytes: body.byteLength, bodyPreview: preview }
+}
+
+/** Counts a webhook request by outcome as it is answered: the error code of a refusal is its reason. */
+async function counted(receive: () => Promise<Response>) {
+  const endTimer = webhookIngestSeconds.startTimer()
+  let outcome: string
+  let reason = ''
+  try {
+    const response = await receive()
+    outcome = response.status === 202 ? 'accepted' : handshakes.has(response) ? 'handshake' : 'duplicate'
+    return response
+  } catch (error) {
+    const status = error instanceof HttpError ? error.status : isDatabaseDown(error) ? 503 : 500
+    outcome = status >= 500 ? 'failed' : 'rejected'
+    reason = error instanceof HttpError ? error.code : isDatabaseDown(error) ? 'database_unavailable' : 'internal'
+    throw error
+  } finally {
+    webhooksReceived.inc({ outcome: outcome!, reason })
+    endTimer({ outcome: outcome! })
+  }
 }
 
 const jsonHeaders = { 'content-type': 'application/json' }

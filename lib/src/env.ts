@@ -53,3 +53,6 @@ export const databaseUrl = v.pipe(
 )
 
 export const logLevel = v.optional(v.picklist(logLevels, `LOG_LEVEL must be one of ${logLevels.join(', ')}`), 'info')
+
+/** METRICS_PORT of the processor and the worker: `/metrics`, `/healthz` and `/readyz` there, none when unset. */
+export const metricsPort = v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(65535)))

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type LogEntry, type Producer } from 'kafkajs'
+import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs'
 import type { Logger } from './log.ts'
 import type { StepMessage, Transport } from './messages.ts'
 
@@ -42,6 +42,36 @@ export function kafkaTransport(producer: Producer, topic: string): Transport {
         acks: -1,
         messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })),
       })
+    },
+  }
+}
+
+/**
+ * A reader of the group's lag per partition (end offset minus committed offset; a partition the group
+ * never committed counts from its low watermark), on one admin connection opened at the first read.
+ */
+export function consumerLagReader(kafka: Kafka, topic: string, groupId: string) {
+  let admin: Promise<Admin> | null = null
+  const connected = () => (admin ??= (async () => {
+    const client = kafka.admin()
+    await client.connect()
+    return client
+  })().catch((error) => {
+    admin = null
+    throw error
+  }))
+  return {
+    async read() {
+      const client = await connected()
+      const [ends, [committed]] = await Promise.all([client.fetchTopicOffsets(topic), client.fetchOffsets({ groupId, topics: [topic] })])
+      const byPartition = new Map(committed!.partitions.map((partition) => [partition.partition, Number(partition.offset)]))
+      return ends.map(({ partition, high, low }) => {
+        const done = byPartition.get(partition) ?? -1
+        return { topic, partition, lag: Math.max(0, Number(high) - (done >= 0 ? done : Number(low))) }
+      })
+    },
+    async close() {
+      if (admin) await (await admin.catch(() => null))?.disconnect()
     },
   }
 }

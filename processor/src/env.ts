@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { databaseUrl, logLevel, positiveInteger, readEnv } from '@zap/lib/env'
+import { databaseUrl, logLevel, metricsPort, positiveInteger, readEnv } from '@zap/lib/env'
 
 export const relayEntries = {
   OUTBOX_BATCH_SIZE: positiveInteger(500),
@@ -9,6 +9,7 @@ export const relayEntries = {
 export const processorEnv = v.object({
   DATABASE_URL: databaseUrl,
   LOG_LEVEL: logLevel,
+  METRICS_PORT: metricsPort,
   KAFKA_BROKERS: v.pipe(v.string('KAFKA_BROKERS is required, for example localhost:9092'), v.minLength(1)),
   KAFKA_TOPIC: v.optional(v.string(), 'zap-events'),
   KAFKA_PARTITIONS: positiveInteger(6),

@@ -5,6 +5,8 @@ import { startRelay } from './relay.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
+import { serveMetrics, watchOutbox } from '@zap/lib/metrics'
+import { outboxStats } from '@zap/sql/outbox'
 
 const env = readProcessorEnv()
 const log = createLogger('processor', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
@@ -15,10 +17,13 @@ const producer = createOutboxProducer(kafka)
 await producer.connect()
 
 const relay = startRelay({ sql, transport: kafkaTransport(producer, env.KAFKA_TOPIC), batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
-log.info({ topic: env.KAFKA_TOPIC }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
+watchOutbox(() => outboxStats(sql), log)
+const metricsServer = env.METRICS_PORT ? serveMetrics(env.METRICS_PORT, sql) : null
+log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
+  await metricsServer?.stop()
   await relay.stop()
   await producer.disconnect()
   await sql.end({ timeout: 5 })

@@ -2,6 +2,7 @@ import type { Sql } from '@zap/sql/db'
 import { msUntilNextDue, relayOutboxBatch } from '@zap/sql/outbox'
 import type { Transport } from '@zap/lib/messages'
 import type { Logger } from '@zap/lib/log'
+import { messagesPublished } from '@zap/lib/metrics'
 
 export type RelayOptions = { sql: Sql; transport: Transport; batchSize: number; pollMs: number; log: Logger }
 
@@ -23,6 +24,7 @@ export function startRelay({ sql, transport, batchSize, pollMs, log }: RelayOpti
     let total = 0
     for (let relayed = batchSize; relayed === batchSize && running; total += relayed) {
       relayed = await relayOutboxBatch(sql, batchSize, (messages) => transport.publish(messages))
+      messagesPublished.inc(relayed)
     }
     return total
   }

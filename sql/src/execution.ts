@@ -103,15 +103,16 @@ export async function recordStepAttempt(sql: Sql | TransactionSql, record: StepR
 
 const json = (sql: Pick<Sql, 'json'>, value: unknown) => (value === undefined || value === null ? null : sql.json(value as never))
 
-/** The last resort when a step cannot be executed or recorded at all: the run fails with the reason. */
+/** The last resort when a step cannot be executed or recorded at all: the run fails with the reason (false when it had already ended). */
 export async function failRunOnInternalError(sql: Sql, runId: string, stepIndex: number, type: string, error: string) {
-  await sql.begin(async (tx) => {
+  const failed = await sql.begin(async (tx) => {
     await tx`
       insert into run_steps (run_id, index, type, status, attempts, error, started_at, finished_at)
       values (${runId}, ${stepIndex}, ${type}, 'failed', 1, ${error}, now(), now())
       on conflict (run_id, index) do update set status = 'failed', error = excluded.error, finished_at = now()
       where run_steps.status in ('retrying', 'waiting')`
-    await tx`update runs set status = 'failed', finished_at = now() where id = ${runId} and status in ('queued', 'running')`
+    const updated = await tx`update runs set status = 'failed', finished_at = now() where id = ${runId} and status in ('queued', 'running')`
+    return updated.count > 0
   })
   // Its concurrency slot is free now: the runs parked behind it need not wait for their recheck.
   const [queue] = await sql<{ zapId: string; key: string; limit: number }[]>`
@@ -119,4 +120,5 @@ export async function failRunOnInternalError(sql: Sql, runId: string, stepIndex:
     from runs r join zaps z on z.id = r.zap_id
     where r.id = ${runId} and r.concurrency_key is not null and z.concurrency is not null`
   if (queue) await wakeParkedRuns(sql, queue)
+  return failed
 }

@@ -44,3 +44,12 @@ export function outboxNotifier(sql: Sql, intervalMs = 5) {
     }, Math.max(0, lastSent + intervalMs - Date.now()))
   }
 }
+
+/** How many rows wait in the outbox, and how long the oldest due one has waited (for metrics). */
+export async function outboxStats(sql: Sql) {
+  const [row] = await sql<{ depth: number; oldestDueSeconds: number }[]>`
+    select count(*)::int as depth,
+      coalesce(extract(epoch from now() - min(available_at) filter (where available_at <= now())), 0)::float8 as "oldestDueSeconds"
+    from outbox`
+  return row!
+}

@@ -1,6 +1,8 @@
 import type { Sql } from '@zap/sql/db'
 import { requeueOrphanedRuns } from '@zap/sql/recovery'
-import { createKafka, createOutboxProducer, createStepConsumer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
+import { consumerLagReader, createKafka, createOutboxProducer, createStepConsumer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
+import { watchConsumerLag, watchOutbox } from '@zap/lib/metrics'
+import { outboxStats } from '@zap/sql/outbox'
 import { startRelay } from '@zap/processor/relay'
 import { consumeSteps } from '@zap/worker/consumer'
 import type { StepHandler } from '@zap/worker/handler'
@@ -11,6 +13,7 @@ import type { StandaloneEnv } from './env.ts'
 /** The outbox relay and the step executor in this process, handing work over Kafka or directly. */
 export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepHandler, log: Logger) {
   const relayOptions = { sql, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log }
+  watchOutbox(() => outboxStats(sql), log)
   if (!env.KAFKA_BROKERS) {
     const requeued = await requeueOrphanedRuns(sql)
     if (requeued > 0) log.info({ requeued }, `requeued ${requeued} unfinished runs`)
@@ -32,11 +35,14 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
   const consumer = createStepConsumer(kafka, env.KAFKA_GROUP, env.KAFKA_SESSION_TIMEOUT_MS)
   await consumer.connect()
   const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
+  const lag = consumerLagReader(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP)
+  watchConsumerLag(lag.read, log)
   return {
     transport: `Kafka ${env.KAFKA_BROKERS} (topic ${env.KAFKA_TOPIC})`,
     stop: async () => {
       await relay.stop()
       await consuming.stop()
+      await lag.close()
       await producer.disconnect()
     },
   }

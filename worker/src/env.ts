@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { databaseUrl, durationList, flag, logLevel, positiveInteger, readEnv } from '@zap/lib/env'
+import { databaseUrl, durationList, flag, logLevel, metricsPort, positiveInteger, readEnv } from '@zap/lib/env'
 import type { ExecuteOptions } from './execute.ts'
 import { createMailer } from './steps/email.ts'
 import { resolveWithDns } from './targets.ts'
@@ -41,6 +41,7 @@ export const stepTimeoutFitsSession = <Env extends { STEP_TIMEOUT_MS: number; KA
 const workerObject = v.object({
   DATABASE_URL: databaseUrl,
   LOG_LEVEL: logLevel,
+  METRICS_PORT: metricsPort,
   KAFKA_BROKERS: v.pipe(v.string('KAFKA_BROKERS is required, for example localhost:9092'), v.minLength(1)),
   DATABASE_POOL_SIZE: positiveInteger(10),
   ...kafkaEntries,

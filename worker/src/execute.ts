@@ -15,6 +15,7 @@ import type { Resolve } from './targets.ts'
 import { permanentFailure, type StepOutcome } from './steps/result.ts'
 import { concurrencySlotOf, holdForTarget, pauseOf } from './flow.ts'
 import type { FairShare } from './fair-share.ts'
+import { retriesScheduled, runsFinished, stepExecutions, stepSeconds } from '@zap/lib/metrics'
 
 export type ExecuteOptions = {
   maxAttempts: number
@@ -90,13 +91,23 @@ export async function executeStep(sql: Sql, message: StepMessage, options: Execu
   const ended = record.runStatus === 'succeeded' || record.runStatus === 'failed'
   if (slot && execution === 'executed' && ended) await wakeParkedRuns(sql, slot)
   if (lease.id) await dropLease(sql, await lease.id).catch(() => {})
-  const line = { zapId: context.zapId, type: step.type, status: record.status, runStatus: record.runStatus, ms: Date.now() - startedAt.getTime(), error: record.error ?? undefined }
-  if (execution === 'executed') log.info(line, `step ${record.status}`)
-  else log.debug(line, 'step recorded by an earlier delivery; result dropped')
+  const ms = Date.now() - startedAt.getTime()
+  const line = { zapId: context.zapId, type: step.type, status: record.status, runStatus: record.runStatus, ms, error: record.error ?? undefined }
+  if (execution === 'executed') {
+    log.info(line, `step ${record.status}`)
+    countExecution(step.type, record.status, ms, ended && autoReplayMs === undefined ? record.runStatus : null)
+  } else log.debug(line, 'step recorded by an earlier delivery; result dropped')
   return execution
 }
 
 type Lease = { id: Promise<string> | null }
+
+function countExecution(type: string, status: StepRecord['status'], ms: number, runEnded: string | null) {
+  stepExecutions.inc({ type, outcome: status })
+  stepSeconds.observe({ type }, ms / 1000)
+  if (status === 'retrying') retriesScheduled.inc()
+  if (runEnded) runsFinished.inc({ status: runEnded })
+}
 
 /**
  * Calls the step once it has a fair share of this worker's slots and its target takes it; else

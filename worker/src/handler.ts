@@ -4,6 +4,7 @@ import { outboxNotifier } from '@zap/sql/outbox'
 import type { StepMessage } from '@zap/lib/messages'
 import { isDatabaseDown } from '@zap/lib/database'
 import type { Logger } from '@zap/lib/log'
+import { runsFinished } from '@zap/lib/metrics'
 import { executeStep, type ExecuteOptions } from './execute.ts'
 
 /** `onDetached`: the step is still running but leased, so its message may be treated as handled. */
@@ -29,7 +30,9 @@ export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger
         const reason = (error as Error).message
         if (!isDatabaseDown(error) && failures >= 2) {
           stepLog.error({ err: error }, 'unexpected error running the step; failing the run')
-          return failRunOnInternalError(sql, message.runId, message.stepIndex, 'unknown', `Internal error: ${reason}`)
+          const failed = await failRunOnInternalError(sql, message.runId, message.stepIndex, 'unknown', `Internal error: ${reason}`)
+          if (failed) runsFinished.inc({ status: 'failed' })
+          return failed
         }
         stepLog.warn({ reason }, isDatabaseDown(error) ? 'database unreachable; retrying the step' : 'unexpected error running the step; retrying')
         await Bun.sleep(Math.min(5_000, 200 * 2 ** failures))

@@ -1,11 +1,12 @@
 import { connect } from '@zap/sql/db'
-import { createKafka, createStepConsumer, ensureTopic } from '@zap/lib/kafka'
+import { consumerLagReader, createKafka, createStepConsumer, ensureTopic } from '@zap/lib/kafka'
 import { consumeSteps } from './consumer.ts'
 import { executeOptionsFrom, readWorkerEnv } from './env.ts'
 import { createStepHandler } from './handler.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
+import { serveMetrics, watchConsumerLag } from '@zap/lib/metrics'
 
 const env = readWorkerEnv()
 const log = createLogger('worker', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
@@ -21,9 +22,14 @@ consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
 
 const handler = createStepHandler(sql, executeOptionsFrom(env), log)
 const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
+const lag = consumerLagReader(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP)
+watchConsumerLag(lag.read, log)
+const metricsServer = env.METRICS_PORT ? serveMetrics(env.METRICS_PORT, sql) : null
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
+  await metricsServer?.stop()
   await consuming.stop()
+  await lag.close()
   await sql.end({ timeout: 5 })
 }, log)

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { startPipeline, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
-import { startService, type RunningService } from '@zap/testkit/services'
+import { fetchJson, startService, type RunningService } from '@zap/testkit/services'
 import { startTarget } from '@zap/testkit/target'
 
 const target = startTarget()
@@ -19,19 +19,13 @@ afterAll(async () => {
   target.stop()
 }, 30_000)
 
-async function json(url: string, init: RequestInit & { token?: string } = {}) {
-  const headers = { 'content-type': 'application/json', ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.headers as Record<string, string>) }
-  const response = await fetch(url, { ...init, headers })
-  return { status: response.status, headers: response.headers, body: (await response.json()) as any }
-}
-
 const lines = (output: string) => output.split('\n').filter((line) => line.trim() !== '')
 
 describe('service logs', () => {
   test('every line is one JSON object; request ids are kept or made, echoed and logged; worker lines name the run, zap, step and attempt', async () => {
-    const signup = await json(`${api.url}/api/v1/auth/signup`, { method: 'POST', body: JSON.stringify({ email: `logs-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', name: 'Logs' }) })
+    const signup = await fetchJson(`${api.url}/api/v1/auth/signup`, { method: 'POST', body: JSON.stringify({ email: `logs-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', name: 'Logs' }) })
     const token = signup.body.token as string
-    const created = await json(`${api.url}/api/v1/zaps`, {
+    const created = await fetchJson(`${api.url}/api/v1/zaps`, {
       method: 'POST',
       token,
       body: JSON.stringify({ name: 'logs', steps: [{ type: 'log', config: { message: 'hi' } }, { type: 'http', config: { url: `${target.url}/down` } }] }),
@@ -39,12 +33,12 @@ describe('service logs', () => {
     const zapId = created.body.zap.id as string
 
     const requestId = `req-${crypto.randomUUID()}`
-    const kept = await json(`${hooks.url}/hooks/${zapId}`, { method: 'POST', body: '{"a":1}', headers: { 'x-request-id': requestId } })
+    const kept = await fetchJson(`${hooks.url}/hooks/${zapId}`, { method: 'POST', body: '{"a":1}', headers: { 'x-request-id': requestId } })
     expect(kept.status).toBe(202)
     expect(kept.headers.get('x-request-id')).toBe(requestId)
-    const made = await json(`${hooks.url}/hooks/${zapId}`, { method: 'POST', body: '{}' })
+    const made = await fetchJson(`${hooks.url}/hooks/${zapId}`, { method: 'POST', body: '{}' })
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
-    const refused = await json(`${hooks.url}/hooks/${zapId}`, { method: 'POST', body: '{}', headers: { 'x-request-id': 'two words\tand a tab' } })
+    const refused = await fetchJson(`${hooks.url}/hooks/${zapId}`, { method: 'POST', body: '{}', headers: { 'x-request-id': 'two words\tand a tab' } })
     expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
 
     const runId = kept.body.runId as string

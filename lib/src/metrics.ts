@@ -1,0 +1,113 @@
+import { Elysia } from 'elysia'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Sql } from 'postgres'
+import { health } from './health.ts'
+import type { Logger } from './log.ts'
+
+/**
+ * The process's one registry: process metrics and zap's own. No label names a zap or a user, so the
+ * number of series stays bounded whatever the tenants do.
+ */
+export const metrics = new Registry()
+collectDefaultMetrics({ register: metrics })
+
+const registers = [metrics]
+
+export const webhooksReceived = new Counter({
+  name: 'zap_webhooks_received_total',
+  help: 'Webhook requests by outcome (accepted, duplicate, handshake, rejected = 4xx, failed = 5xx) and the error code that rejected them',
+  labelNames: ['outcome', 'reason'] as const,
+  registers,
+})
+
+export const webhookIngestSeconds = new Histogram({
+  name: 'zap_webhook_ingest_duration_seconds',
+  help: 'Time from a webhook request to its answer, by outcome',
+  labelNames: ['outcome'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers,
+})
+
+export const messagesPublished = new Counter({
+  name: 'zap_outbox_messages_published_total',
+  help: 'Step messages the outbox relay handed to the transport',
+  registers,
+})
+
+export const stepExecutions = new Counter({
+  name: 'zap_step_executions_total',
+  help: 'Step attempts recorded, by step type and outcome (succeeded, failed, retrying, waiting)',
+  labelNames: ['type', 'outcome'] as const,
+  registers,
+})
+
+export const stepSeconds = new Histogram({
+  name: 'zap_step_duration_seconds',
+  help: 'Time one step attempt took, by step type',
+  labelNames: ['type'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers,
+})
+
+export const retriesScheduled = new Counter({
+  name: 'zap_step_retries_scheduled_total',
+  help: 'Failed step attempts that were scheduled to run again',
+  registers,
+})
+
+export const runsFinished = new Counter({
+  name: 'zap_runs_finished_total',
+  help: 'Runs that ended, by status (succeeded, failed); a failed run with an automatic replay ahead is not counted until it ends',
+  labelNames: ['status'] as const,
+  registers,
+})
+
+/** Outbox gauges read from the database once per scrape; a failed read leaves the last values. */
+export function watchOutbox(read: () => Promise<{ depth: number; oldestDueSeconds: number }>, log: Logger) {
+  let last = { depth: 0, oldestDueSeconds: 0 }
+  let reading: Promise<typeof last> | null = null
+  // Both gauges are collected by the same scrape, concurrently: they share one read.
+  const current = () =>
+    (reading ??= read()
+      .then((value) => (last = value), (error) => {
+        log.debug({ err: error }, 'could not read the outbox for metrics')
+        return last
+      })
+      .finally(() => (reading = null)))
+  new Gauge({ name: 'zap_outbox_depth', help: 'Outbox rows waiting, due or delayed', registers, async collect() { this.set((await current()).depth) } })
+  new Gauge({ name: 'zap_outbox_oldest_due_seconds', help: 'Age of the oldest outbox row that is due (0 when none is)', registers, async collect() { this.set((await current()).oldestDueSeconds) } })
+}
+
+export type PartitionLag = { topic: string; partition: number; lag: number }
+
+/** Consumer lag per partition, read from Kafka's offsets at each scrape; a failed read leaves the last values. */
+export function watchConsumerLag(read: () => Promise<PartitionLag[]>, log: Logger) {
+  new Gauge({
+    name: 'zap_consumer_lag_messages',
+    help: "Messages written to a partition that the worker group has not committed yet, by topic and partition",
+    labelNames: ['topic', 'partition'] as const,
+    registers,
+    async collect() {
+      try {
+        for (const { topic, partition, lag } of await read()) this.set({ topic, partition: String(partition) }, lag)
+      } catch (error) {
+        log.debug({ err: error }, 'could not read consumer lag for metrics')
+      }
+    },
+  })
+}
+
+/** `GET /metrics` in the Prometheus text format; an operator's endpoint, so not in the OpenAPI document. */
+export const metricsRoute = new Elysia({ name: 'zap/metrics' }).get(
+  '/metrics',
+  async ({ set }) => {
+    set.headers['content-type'] = metrics.contentType
+    return metrics.metrics()
+  },
+  { detail: { hide: true } },
+)
+
+/** The metrics port of a service without HTTP of its own: `/metrics`, `/healthz` and `/readyz`. */
+export function serveMetrics(port: number, sql: Sql) {
+  return new Elysia().use(health(sql)).use(metricsRoute).listen({ port, reusePort: false })
+}
