@@ -19,6 +19,7 @@ import { zapsEnableCommand } from './commands/zaps-enable.ts'
 import { zapsListCommand } from './commands/zaps-list.ts'
 import { zapsShowCommand } from './commands/zaps-show.ts'
 import { zapCommand } from './env.ts'
+import { zapsRejectionsCommand } from './commands/zaps-rejections.ts'
 import { helpFooter } from './help.ts'
 
 const zaps = new Command('zaps')
@@ -30,6 +31,7 @@ const zaps = new Command('zaps')
   .addCommand(zapsEnableCommand())
   .addCommand(zapsDisableCommand())
   .addCommand(zapsDeleteCommand())
+  .addCommand(zapsRejectionsCommand())
 
 const runs = new Command('runs')
   .description('Inspect, follow and replay runs')

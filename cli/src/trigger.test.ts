@@ -83,6 +83,53 @@ describe('zap trigger', () => {
   })
 })
 
+describe('zap trigger --secret', () => {
+  const githubSecret = 'a-github-webhook-secret-0123456789'
+
+  test('signs in the zap’s scheme, so a protected zap accepts it; without the secret the error says how', async () => {
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Pushes', '--step', logStep(), '--verify', JSON.stringify({ scheme: 'github', secrets: [githubSecret] })])
+    expect(zap.verify).toEqual({ scheme: 'github', secretCount: 1, hasVerifyToken: false })
+    expect((await ada.zap(['zaps', 'show', zap.id])).stdout).toMatch(/Verified:\s+github, 1 secret/)
+    const { runId } = await ada.zapJson(['trigger', zap.id, '--data', '{"ref":"main"}', '--secret', githubSecret])
+    const trigger = await triggerOf(runId)
+    expect(trigger.body).toEqual({ ref: 'main' })
+    expect(trigger.headers['x-hub-signature-256']).toStartWith('sha256=')
+    const unsigned = await ada.zap(['trigger', zap.id, '--data', '{}'])
+    expect(unsigned.exitCode).toBe(1)
+    expect(unsigned.stderr).toContain('Missing X-Hub-Signature-256 header. This zap verifies its webhooks (github): sign with --secret')
+    const wrong = await ada.zap(['trigger', zap.id, '--data', '{}', '--secret', 'not-the-github-secret'])
+    expect(wrong.exitCode).toBe(1)
+    expect(wrong.stderr).toContain('does not match')
+  })
+
+  test('ZAP_SIGNING_SECRET signs for a Standard Webhooks zap, each request a new message', async () => {
+    const secret = `whsec_${Buffer.from('a standard webhooks secret, 32 b').toString('base64')}`
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Standard', '--step', logStep(), '--secret', secret])
+    const first = await ada.zapJson(['trigger', zap.id, '--data', '{"n":1}'], { env: { ZAP_SIGNING_SECRET: secret } })
+    const second = await ada.zapJson(['trigger', zap.id, '--data', '{"n":1}'], { env: { ZAP_SIGNING_SECRET: secret } })
+    expect(second.runId).not.toBe(first.runId)
+    expect((await triggerOf(first.runId)).headers['webhook-id']).toStartWith('msg_')
+  })
+
+  test('--secret for a zap that does not verify is refused', async () => {
+    const result = await ada.zap(['trigger', zapId, '--data', '{}', '--secret', githubSecret])
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toContain('This zap does not verify its webhooks: drop --secret.')
+  })
+
+  test('zap zaps rejections lists refused webhooks and why, as a table and as JSON', async () => {
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Refusing', '--step', logStep(), '--verify', JSON.stringify({ scheme: 'slack', secrets: ['a-slack-signing-secret-0123456789'] })])
+    expect((await ada.zap(['zaps', 'rejections', zap.id])).stdout).toContain('No refused webhooks in the last 7 days.')
+    await ada.zap(['trigger', zap.id, '--data', '{"type":"event_callback"}', '--secret', 'a-wrong-slack-secret-0123456789'])
+    const table = await ada.zap(['zaps', 'rejections', zap.id])
+    expect(table.stdout).toMatch(/^RECEIVED\s+METHOD\s+SENDER\s+REASON$/m)
+    expect(table.stdout).toContain('X-Slack-Signature does not match the zap’s signing secrets')
+    const [rejection] = await ada.zapJson(['zaps', 'rejections', zap.id])
+    expect(rejection).toMatchObject({ method: 'POST', bodyPreview: '{"type":"event_callback"}', bodyBytes: 25 })
+    expect(rejection.senderIp).toMatch(/127\.0\.0\.1|::1/)
+  })
+})
+
 describe('zap runs list and show', () => {
   test('list shows runs newest first as a table and as JSON, filtered by zap and status', async () => {
     const bob = await signedUpUser(stack.apiUrl)

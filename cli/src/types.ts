@@ -6,12 +6,14 @@ import type { Json } from '@zap/lib/resources'
 export type User = Json<resources.User>
 export type StepInput = { type: string; config: Record<string, unknown> }
 // Steps and flow control settings from a file go to the API as they are; the API names a wrong field.
-export type ZapInput = Omit<Json<resources.CreateZapInput>, 'steps' | 'concurrency' | 'debounce'> & {
+export type ZapInput = Omit<Json<resources.CreateZapInput>, 'steps' | 'concurrency' | 'debounce' | 'verify'> & {
   steps: StepInput[]
+  verify?: Record<string, unknown> | null
   concurrency?: Record<string, unknown>
   debounce?: Record<string, unknown>
 }
 export type Zap = Json<resources.Zap>
+export type WebhookRejection = Json<resources.WebhookRejection>
 export type RunStatus = resources.RunStatus
 export type RunSummary = Json<resources.RunSummary>
 export type RunStep = Json<resources.RunStep>

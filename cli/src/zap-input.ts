@@ -9,13 +9,14 @@ const zapFile = v.object({
   enabled: v.optional(v.boolean()),
   secret: v.optional(v.string()),
   // Checked by the API, which names the wrong field.
+  verify: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
   concurrency: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
   debounce: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
 })
 
 export type ZapFile = v.InferOutput<typeof zapFile>
 
-/** Reads a zap definition: the same JSON the API takes ({ name, steps, enabled?, secret?, concurrency?, debounce? }). */
+/** Reads a zap definition: the same JSON the API takes ({ name, steps, enabled?, secret?, verify?, concurrency?, debounce? }). */
 export async function readZapFile(path: string): Promise<ZapFile> {
   const result = v.safeParse(zapFile, await readJsonFile(path))
   if (result.success) return result.output
@@ -48,6 +49,20 @@ export function parseStepFlag(flag: string) {
     throw new CliError(`--step ${flag}: the config must be a JSON object. Example: --step 'log:{"message":"hi"}'`)
   }
   return { type, config: config as Record<string, unknown> }
+}
+
+/** `--verify '{"scheme":"github","secrets":["..."]}'`: the zap's verification setting, checked by the API. */
+export function parseVerifyFlag(flag: string) {
+  let verify: unknown
+  try {
+    verify = JSON.parse(flag)
+  } catch {
+    throw new CliError(`--verify is not valid JSON. Example: --verify '{"scheme":"github","secrets":["<your webhook secret>"]}'`)
+  }
+  if (typeof verify !== 'object' || verify === null || Array.isArray(verify)) {
+    throw new CliError(`--verify must be a JSON object. Example: --verify '{"scheme":"github","secrets":["<your webhook secret>"]}'`)
+  }
+  return verify as Record<string, unknown>
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value]

@@ -1,3 +1,4 @@
+import { zapCommand } from './env.ts'
 import { ago, paint, paintStatus, printFields, printTable } from './output.ts'
 import type { Zap } from './types.ts'
 
@@ -17,7 +18,7 @@ export function printZap(zap: Zap) {
     ['State', zapState(zap)],
     ['Version', `v${zap.version}`],
     ['Webhook', paint.cyan(zap.webhookUrl)],
-    ['Signed', zap.hasSecret ? 'yes, webhooks need a valid signature' : 'no'],
+    ['Verified', zap.verify ? verifyNote(zap.id, zap.verify) : 'no, any request starts a run'],
     ...(zap.concurrency ? [['Concurrency', `at most ${zap.concurrency.limit} at once${zap.concurrency.key ? ` per ${zap.concurrency.key}` : ''}, in arrival order`] as [string, string]] : []),
     ...(zap.debounce ? [['Debounce', debounceNote(zap.debounce)] as [string, string]] : []),
     ['Created', `${zap.createdAt} (${ago(zap.createdAt)})`],
@@ -25,6 +26,12 @@ export function printZap(zap: Zap) {
   ])
   console.log(`\n${paint.bold('Steps')}`)
   zap.steps.forEach((step, index) => console.log(`  ${index + 1}. ${paint.cyan(step.type)} ${JSON.stringify(step.config)}`))
+}
+
+function verifyNote(id: string, verify: NonNullable<Zap['verify']>) {
+  const secrets = verify.secretCount > 0 ? `, ${verify.secretCount} secret${verify.secretCount === 1 ? '' : 's'}` : ''
+  const token = verify.hasVerifyToken ? ', answers GET subscription checks' : ''
+  return `${verify.scheme}${secrets}${token}; refused ones: ${zapCommand} zaps rejections ${id}`
 }
 
 const debounceNote = (debounce: NonNullable<Zap['debounce']>) =>

@@ -4,11 +4,11 @@ import { apiFor, type Api } from '../api.ts'
 import { zapCommand } from '../env.ts'
 import { CliError, reportErrors } from '../errors.ts'
 import { printJson, withSpinner } from '../output.ts'
-import { collect, parseStepFlag, readZapFile } from '../zap-input.ts'
+import { collect, parseStepFlag, parseVerifyFlag, readZapFile } from '../zap-input.ts'
 import { askZap } from '../zap-prompts.ts'
 import type { Zap, ZapInput } from '../types.ts'
 
-type Flags = { name?: string; step?: string[]; file?: string; disabled?: boolean; secret?: string; json?: boolean }
+type Flags = { name?: string; step?: string[]; file?: string; disabled?: boolean; secret?: string; verify?: string; json?: boolean }
 
 export const zapsCreateCommand = () =>
   new Command('create')
@@ -17,7 +17,8 @@ export const zapsCreateCommand = () =>
     .option('--step <type:json>', 'add a step, in order (repeatable), e.g. --step \'log:{"message":"hi {{trigger.body.name}}"}\'', collect)
     .option('-f, --file <path>', 'read the zap from a JSON file the API takes, e.g. --file zap.json')
     .option('--disabled', 'create it disabled, so it refuses webhooks until enabled')
-    .option('--secret <secret>', 'require signed webhooks (at least 16 characters), e.g. --secret "$(openssl rand -hex 24)"')
+    .option('--secret <secret>', 'require Standard Webhooks signatures with this secret (base64, optionally after whsec_), e.g. --secret "whsec_$(openssl rand -base64 24)"')
+    .option('--verify <json>', 'verify webhooks from GitHub, Stripe, Shopify, Slack, any HMAC, basic or bearer (see the README), e.g. --verify \'{"scheme":"github","secrets":["..."]}\'')
     .option('--json', 'print the created zap as JSON')
     .addHelpText(
       'after',
@@ -27,6 +28,7 @@ Examples:
   $ ${zapCommand} zaps create
   $ ${zapCommand} zaps create --name Greeter --step 'log:{"message":"hi {{trigger.body.name}}"}'
   $ ${zapCommand} zaps create --name Forward --step 'http:{"url":"https://example.com/in","method":"POST"}'
+  $ ${zapCommand} zaps create --name Pushes --step 'log:{"message":"{{trigger.body.ref}}"}' --verify '{"scheme":"github","secrets":["<webhook secret>"]}'
   $ ${zapCommand} zaps create --file zap.json     # {"name": "...", "steps": [{"type": "log", "config": {"message": "hi"}}]}`,
     )
     .action(
@@ -36,7 +38,7 @@ Examples:
         const input = fromFlags ? await zapFromFlags(flags) : await askNewZap(api)
         const { zap } = await withSpinner('Creating the zap', api.post<{ zap: Zap }>('/zaps', input))
         if (flags.json) return printJson(zap)
-        const summary = `Created zap "${zap.name}" (${zap.id}).\nWebhook URL: ${zap.webhookUrl}\nTry it: ${zapCommand} trigger ${zap.id} --data '{"name":"Ada"}' --wait`
+        const summary = `Created zap "${zap.name}" (${zap.id}).\nWebhook URL: ${zap.webhookUrl}\nTry it: ${zapCommand} trigger ${zap.id} --data '{"name":"Ada"}'${zap.verify ? ' --secret <secret>' : ''} --wait`
         if (fromFlags) console.log(summary)
         else outro(summary)
       }),
@@ -48,7 +50,7 @@ async function zapFromFlags(flags: Flags): Promise<ZapInput> {
   const steps = flags.step ? flags.step.map(parseStepFlag) : file.steps
   if (!name) throw new CliError('The zap needs a name: pass --name "..." or put "name" in the file.')
   if (!steps?.length) throw new CliError(`The zap needs at least one step: pass --step 'log:{"message":"hi"}' or put "steps" in the file. Step types: ${zapCommand} steps`)
-  return { name, steps, enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret, concurrency: file.concurrency ?? undefined, debounce: file.debounce ?? undefined }
+  return { name, steps, enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret, verify: flags.verify !== undefined ? parseVerifyFlag(flags.verify) : file.verify, concurrency: file.concurrency ?? undefined, debounce: file.debounce ?? undefined }
 }
 
 async function askNewZap(api: Api): Promise<ZapInput> {

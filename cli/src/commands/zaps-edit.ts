@@ -4,11 +4,11 @@ import { zapCommand } from '../env.ts'
 import { CliError, reportErrors } from '../errors.ts'
 import { checkId } from '../ids.ts'
 import { printJson, withSpinner } from '../output.ts'
-import { collect, parseStepFlag, readZapFile } from '../zap-input.ts'
+import { collect, parseStepFlag, parseVerifyFlag, readZapFile } from '../zap-input.ts'
 import { askZap } from '../zap-prompts.ts'
 import type { Zap } from '../types.ts'
 
-type Flags = { name?: string; step?: string[]; file?: string; secret?: string | false; json?: boolean }
+type Flags = { name?: string; step?: string[]; file?: string; secret?: string | false; verify?: string; json?: boolean }
 
 export const zapsEditCommand = () =>
   new Command('edit')
@@ -16,9 +16,10 @@ export const zapsEditCommand = () =>
     .argument('<zapId>', `the zap id, from ${zapCommand} zaps list`)
     .option('--name <name>', 'rename it, e.g. --name "Signups to Slack"')
     .option('--step <type:json>', 'replace the steps with these, in order (repeatable), e.g. --step \'log:{"message":"hi"}\'', collect)
-    .option('-f, --file <path>', 'apply the fields in a JSON file (name, steps, enabled, secret, concurrency, debounce), e.g. --file zap.json')
-    .option('--secret <secret>', 'require signed webhooks with this secret (at least 16 characters)')
-    .option('--no-secret', 'stop requiring signed webhooks')
+    .option('-f, --file <path>', 'apply the fields in a JSON file (name, steps, enabled, secret, verify, concurrency, debounce), e.g. --file zap.json')
+    .option('--secret <secret>', 'require Standard Webhooks signatures with this secret (base64, optionally after whsec_)')
+    .option('--verify <json>', 'verify webhooks another way, e.g. --verify \'{"scheme":"stripe","secrets":["whsec_..."]}\' (two secrets while rotating)')
+    .option('--no-secret', 'stop verifying webhooks (any scheme)')
     .option('--json', 'print the changed zap as JSON')
     .addHelpText(
       'after',
@@ -33,7 +34,7 @@ Examples:
       reportErrors(async (zapId: string, flags: Flags, command: Command) => {
         const path = `/zaps/${checkId(zapId, 'zap')}`
         const api = apiFor(command)
-        const fromFlags = flags.name !== undefined || flags.step || flags.file || flags.secret !== undefined
+        const fromFlags = flags.name !== undefined || flags.step || flags.file || flags.secret !== undefined || flags.verify !== undefined
         const changes = fromFlags
           ? await changesFromFlags(flags)
           : await askZap(api, 'pass --name, --step or --file to say what to change.', (await api.get<{ zap: Zap }>(path)).zap)
@@ -50,7 +51,8 @@ async function changesFromFlags(flags: Flags) {
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     ...(flags.step ? { steps: flags.step.map(parseStepFlag) } : {}),
     ...(flags.secret !== undefined ? { secret: flags.secret === false ? null : flags.secret } : {}),
+    ...(flags.verify !== undefined ? { verify: parseVerifyFlag(flags.verify) } : {}),
   }
-  if (Object.keys(changes).length === 0) throw new CliError(`${flags.file} changes nothing: give it "name", "steps", "enabled", "secret", "concurrency" or "debounce".`)
+  if (Object.keys(changes).length === 0) throw new CliError(`${flags.file} changes nothing: give it "name", "steps", "enabled", "secret", "verify", "concurrency" or "debounce".`)
   return changes
 }
