@@ -21,14 +21,22 @@ export function zapInTerminal(args: string[], env: Record<string, string>, optio
   const reading = (async () => {
     for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) screen += options.keepEscapes ? chunk : chunk.replace(ansi, '')
   })()
+  // A prompt reads keys once it has drawn itself: the screen has been still for a moment.
+  const settled = async (deadline: number) => {
+    for (let length = -1; length !== screen.length && Date.now() < deadline; ) {
+      length = screen.length
+      await Bun.sleep(100)
+    }
+  }
   return {
-    /** Waits until `text` appears after what earlier waits matched. */
+    /** Waits until `text` appears after what earlier waits matched, and the screen stops changing. */
     async waitFor(text: string, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs
       while (Date.now() < deadline) {
         const at = screen.indexOf(text, seenUpTo)
         if (at !== -1) {
           seenUpTo = at + text.length
+          await settled(deadline)
           return
         }
         if (child.exitCode !== null) break

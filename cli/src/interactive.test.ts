@@ -18,7 +18,7 @@ async function startCreatingLogZap(env: Record<string, string>, name: string) {
   await terminal.type(name, keys.enter)
   await terminal.waitFor('Step 1: what should happen?')
   await terminal.type(pick('log'), keys.enter)
-  await terminal.waitFor('message')
+  await terminal.waitFor('◆  message')
   return terminal
 }
 

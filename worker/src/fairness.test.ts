@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, afterEach, describe, expect, test } from 'bun:test'
 import { call, createZap, hooks, signUp } from '@zap/testkit/http'
 import { startPipeline, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
 import { startService, waitUntil, type RunningService } from '@zap/testkit/services'
@@ -7,10 +7,11 @@ import { startTarget } from '@zap/testkit/target'
 const target = startTarget()
 const running: { stop: () => Promise<unknown> }[] = []
 
-afterAll(async () => {
-  await Promise.all(running.map((service) => service.stop()))
-  target.stop()
+// Each test's processor would otherwise relay the next test's outbox rows to its own workers.
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((service) => service.stop()))
 }, 60_000)
+afterAll(() => target.stop())
 
 async function pipelineWithWorkers(workers: number, env: Record<string, string>) {
   const pipeline = await startPipeline(env)
