@@ -12,11 +12,12 @@ const zapFile = v.object({
   verify: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
   concurrency: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
   debounce: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+  retentionDays: v.optional(v.nullable(v.number())),
 })
 
 export type ZapFile = v.InferOutput<typeof zapFile>
 
-/** Reads a zap definition: the same JSON the API takes ({ name, steps, enabled?, secret?, verify?, concurrency?, debounce? }). */
+/** Reads a zap definition: the same JSON the API takes ({ name, steps, enabled?, secret?, verify?, concurrency?, debounce?, retentionDays? }). */
 export async function readZapFile(path: string): Promise<ZapFile> {
   const result = v.safeParse(zapFile, await readJsonFile(path))
   if (result.success) return result.output
@@ -66,3 +67,10 @@ export function parseVerifyFlag(flag: string) {
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value]
+
+/** `--retention-days 7` -> 7; the API checks the range. */
+export function parseRetentionDays(flag: string) {
+  const days = Number(flag)
+  if (!Number.isInteger(days)) throw new CliError(`--retention-days takes a whole number of days, e.g. --retention-days 7 (got "${flag}")`)
+  return days
+}

@@ -62,6 +62,12 @@ export const runsFinished = new Counter({
   registers,
 })
 
+export const runsPruned = new Counter({
+  name: 'zap_runs_pruned_total',
+  help: 'Finished runs deleted past their retention, with their steps and history',
+  registers,
+})
+
 /** Outbox gauges read from the database once per scrape; a failed read leaves the last values. */
 export function watchOutbox(read: () => Promise<{ depth: number; oldestDueSeconds: number }>, log: Logger) {
   let last = { depth: 0, oldestDueSeconds: 0 }

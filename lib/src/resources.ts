@@ -62,6 +62,14 @@ const keepSensitiveHeaders = v.pipe(
   v.description('Store the authorization, cookie and proxy-authorization headers of webhooks with their runs (default false)'),
 )
 
+const retentionDays = v.pipe(
+  v.number(),
+  v.integer(),
+  v.minValue(1, 'retentionDays must be at least 1'),
+  v.maxValue(3650, 'retentionDays must be at most 3650'),
+  v.description('Days this zap\'s finished runs are kept, failed ones included; null: the server default (RUN_RETENTION_DAYS, FAILED_RUN_RETENTION_DAYS)'),
+)
+
 export const createZapBody = v.object({
   name: zapName,
   steps,
@@ -73,6 +81,7 @@ export const createZapBody = v.object({
   keepSensitiveHeaders: v.optional(keepSensitiveHeaders),
   concurrency: v.optional(concurrency),
   debounce: v.optional(debounce),
+  retentionDays: v.optional(v.nullable(retentionDays)),
 })
 export const updateZapBody = v.object({
   name: v.optional(zapName),
@@ -85,6 +94,7 @@ export const updateZapBody = v.object({
   keepSensitiveHeaders: v.optional(keepSensitiveHeaders),
   concurrency: v.optional(v.nullable(concurrency)),
   debounce: v.optional(v.nullable(debounce)),
+  retentionDays: v.optional(v.nullable(retentionDays)),
 })
 export type CreateZapInput = v.InferOutput<typeof createZapBody>
 export type UpdateZapInput = v.InferOutput<typeof updateZapBody>
@@ -106,6 +116,7 @@ export const zap = v.object({
   verify: v.nullable(verifyView),
   webhookRateLimit: v.nullable(webhookRateLimit),
   keepSensitiveHeaders,
+  retentionDays: v.nullable(retentionDays),
   webhookUrl: v.string(),
   createdAt: timestamp,
   updatedAt: timestamp,

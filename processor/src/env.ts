@@ -6,6 +6,26 @@ export const relayEntries = {
   OUTBOX_POLL_MS: positiveInteger(1000),
 }
 
+export const retentionEntries = {
+  RUN_RETENTION_DAYS: v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(3650)), '30'),
+  FAILED_RUN_RETENTION_DAYS: v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(3650))),
+  RETENTION_BATCH_SIZE: positiveInteger(500),
+  RETENTION_INTERVAL_MS: positiveInteger(10 * 60_000),
+}
+
+type RetentionEnv = v.InferOutput<v.ObjectSchema<typeof retentionEntries, undefined>>
+
+/** The retention job's settings; failed runs are kept as long as the others unless FAILED_RUN_RETENTION_DAYS says otherwise. */
+export const retentionOptionsFrom = (env: RetentionEnv) => ({
+  policy: { days: env.RUN_RETENTION_DAYS, failedDays: env.FAILED_RUN_RETENTION_DAYS ?? env.RUN_RETENTION_DAYS },
+  batchSize: env.RETENTION_BATCH_SIZE,
+  intervalMs: env.RETENTION_INTERVAL_MS,
+  pauseMs: retentionPauseMs,
+})
+
+// Between two prune batches: the database serves ingestion in between.
+const retentionPauseMs = 50
+
 export const processorEnv = v.object({
   DATABASE_URL: databaseUrl,
   LOG_LEVEL: logLevel,
@@ -14,6 +34,7 @@ export const processorEnv = v.object({
   KAFKA_TOPIC: v.optional(v.string(), 'zap-events'),
   KAFKA_PARTITIONS: positiveInteger(6),
   ...relayEntries,
+  ...retentionEntries,
 })
 
 export const readProcessorEnv = () => readEnv(processorEnv)

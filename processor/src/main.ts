@@ -1,6 +1,7 @@
 import { connect } from '@zap/sql/db'
 import { createKafka, createOutboxProducer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
-import { readProcessorEnv } from './env.ts'
+import { readProcessorEnv, retentionOptionsFrom } from './env.ts'
+import { startRetention } from './retention.ts'
 import { startRelay } from './relay.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
@@ -17,6 +18,7 @@ const producer = createOutboxProducer(kafka)
 await producer.connect()
 
 const relay = startRelay({ sql, transport: kafkaTransport(producer, env.KAFKA_TOPIC), batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
+const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
 watchOutbox(() => outboxStats(sql), log)
 const metricsServer = env.METRICS_PORT ? serveMetrics(env.METRICS_PORT, sql) : null
 log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
@@ -24,7 +26,7 @@ log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap process
 containDependencyErrors(log)
 stopOnSignals(async () => {
   await metricsServer?.stop()
-  await relay.stop()
+  await Promise.all([relay.stop(), retention.stop()])
   await producer.disconnect()
   await sql.end({ timeout: 5 })
 }, log)

@@ -3,7 +3,7 @@ import { logLevel, positiveInteger, readEnv } from '@zap/lib/env'
 import { apiEntries, jwtSecretInProduction, publicHooksUrl } from '@zap/api/env'
 import { hooksEntries } from '@zap/hooks/env'
 import { kafkaEntries, stepEntries, stepTimeoutFitsSession } from '@zap/worker/env'
-import { relayEntries } from '@zap/processor/env'
+import { relayEntries, retentionEntries } from '@zap/processor/env'
 
 const standaloneObject = v.object({
   ZAP_DATA_DIR: v.optional(v.string(), '.zap'),
@@ -14,6 +14,7 @@ const standaloneObject = v.object({
   ...apiEntries,
   ...hooksEntries,
   ...relayEntries,
+  ...retentionEntries,
   ...kafkaEntries,
   ...stepEntries,
 })

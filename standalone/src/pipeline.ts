@@ -4,16 +4,19 @@ import { consumerLagReader, createKafka, createOutboxProducer, createStepConsume
 import { watchConsumerLag, watchOutbox } from '@zap/lib/metrics'
 import { outboxStats } from '@zap/sql/outbox'
 import { startRelay } from '@zap/processor/relay'
+import { startRetention } from '@zap/processor/retention'
+import { retentionOptionsFrom } from '@zap/processor/env'
 import { consumeSteps } from '@zap/worker/consumer'
 import type { StepHandler } from '@zap/worker/handler'
 import { inProcessTransport } from '@zap/worker/in-process'
 import type { Logger } from '@zap/lib/log'
 import type { StandaloneEnv } from './env.ts'
 
-/** The outbox relay and the step executor in this process, handing work over Kafka or directly. */
+/** The outbox relay, the retention job and the step executor in this process, handing work over Kafka or directly. */
 export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepHandler, log: Logger) {
   const relayOptions = { sql, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log }
   watchOutbox(() => outboxStats(sql), log)
+  const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
   if (!env.KAFKA_BROKERS) {
     const requeued = await requeueOrphanedRuns(sql)
     if (requeued > 0) log.info({ requeued }, `requeued ${requeued} unfinished runs`)
@@ -22,7 +25,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
     return {
       transport: 'in-process',
       stop: async () => {
-        await relay.stop()
+        await Promise.all([relay.stop(), retention.stop()])
         await transport.stop()
       },
     }
@@ -40,7 +43,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
   return {
     transport: `Kafka ${env.KAFKA_BROKERS} (topic ${env.KAFKA_TOPIC})`,
     stop: async () => {
-      await relay.stop()
+      await Promise.all([relay.stop(), retention.stop()])
       await consuming.stop()
       await lag.close()
       await producer.disconnect()

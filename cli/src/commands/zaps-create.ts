@@ -4,11 +4,11 @@ import { apiFor, type Api } from '../api.ts'
 import { zapCommand } from '../env.ts'
 import { CliError, reportErrors } from '../errors.ts'
 import { printJson, withSpinner } from '../output.ts'
-import { collect, parseStepFlag, parseVerifyFlag, readZapFile } from '../zap-input.ts'
+import { collect, parseRetentionDays, parseStepFlag, parseVerifyFlag, readZapFile } from '../zap-input.ts'
 import { askZap } from '../zap-prompts.ts'
 import type { Zap, ZapInput } from '../types.ts'
 
-type Flags = { name?: string; step?: string[]; file?: string; disabled?: boolean; secret?: string; verify?: string; json?: boolean }
+type Flags = { name?: string; step?: string[]; file?: string; disabled?: boolean; secret?: string; verify?: string; retentionDays?: number; json?: boolean }
 
 export const zapsCreateCommand = () =>
   new Command('create')
@@ -19,6 +19,7 @@ export const zapsCreateCommand = () =>
     .option('--disabled', 'create it disabled, so it refuses webhooks until enabled')
     .option('--secret <secret>', 'require Standard Webhooks signatures with this secret (base64, optionally after whsec_), e.g. --secret "whsec_$(openssl rand -base64 24)"')
     .option('--verify <json>', 'verify webhooks from GitHub, Stripe, Shopify, Slack, any HMAC, basic or bearer (see the README), e.g. --verify \'{"scheme":"github","secrets":["..."]}\'')
+    .option('--retention-days <days>', 'keep its finished runs this many days instead of the server default, e.g. --retention-days 7', parseRetentionDays)
     .option('--json', 'print the created zap as JSON')
     .addHelpText(
       'after',
@@ -50,7 +51,7 @@ async function zapFromFlags(flags: Flags): Promise<ZapInput> {
   const steps = flags.step ? flags.step.map(parseStepFlag) : file.steps
   if (!name) throw new CliError('The zap needs a name: pass --name "..." or put "name" in the file.')
   if (!steps?.length) throw new CliError(`The zap needs at least one step: pass --step 'log:{"message":"hi"}' or put "steps" in the file. Step types: ${zapCommand} steps`)
-  return { name, steps, enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret, verify: flags.verify !== undefined ? parseVerifyFlag(flags.verify) : file.verify, concurrency: file.concurrency ?? undefined, debounce: file.debounce ?? undefined }
+  return { name, steps, enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret, verify: flags.verify !== undefined ? parseVerifyFlag(flags.verify) : file.verify, concurrency: file.concurrency ?? undefined, debounce: file.debounce ?? undefined, retentionDays: flags.retentionDays ?? file.retentionDays }
 }
 
 async function askNewZap(api: Api): Promise<ZapInput> {

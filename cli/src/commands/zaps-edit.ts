@@ -4,11 +4,11 @@ import { zapCommand } from '../env.ts'
 import { CliError, reportErrors } from '../errors.ts'
 import { checkId } from '../ids.ts'
 import { printJson, withSpinner } from '../output.ts'
-import { collect, parseStepFlag, parseVerifyFlag, readZapFile } from '../zap-input.ts'
+import { collect, parseRetentionDays, parseStepFlag, parseVerifyFlag, readZapFile } from '../zap-input.ts'
 import { askZap } from '../zap-prompts.ts'
 import type { Zap } from '../types.ts'
 
-type Flags = { name?: string; step?: string[]; file?: string; secret?: string | false; verify?: string; json?: boolean }
+type Flags = { name?: string; step?: string[]; file?: string; secret?: string | false; verify?: string; retentionDays?: number; json?: boolean }
 
 export const zapsEditCommand = () =>
   new Command('edit')
@@ -16,10 +16,11 @@ export const zapsEditCommand = () =>
     .argument('<zapId>', `the zap id, from ${zapCommand} zaps list`)
     .option('--name <name>', 'rename it, e.g. --name "Signups to Slack"')
     .option('--step <type:json>', 'replace the steps with these, in order (repeatable), e.g. --step \'log:{"message":"hi"}\'', collect)
-    .option('-f, --file <path>', 'apply the fields in a JSON file (name, steps, enabled, secret, verify, concurrency, debounce), e.g. --file zap.json')
+    .option('-f, --file <path>', 'apply the fields in a JSON file (name, steps, enabled, secret, verify, concurrency, debounce, retentionDays), e.g. --file zap.json')
     .option('--secret <secret>', 'require Standard Webhooks signatures with this secret (base64, optionally after whsec_)')
     .option('--verify <json>', 'verify webhooks another way, e.g. --verify \'{"scheme":"stripe","secrets":["whsec_..."]}\' (two secrets while rotating)')
     .option('--no-secret', 'stop verifying webhooks (any scheme)')
+    .option('--retention-days <days>', 'keep its finished runs this many days, e.g. --retention-days 7 (the server default again: "retentionDays": null in --file)', parseRetentionDays)
     .option('--json', 'print the changed zap as JSON')
     .addHelpText(
       'after',
@@ -34,7 +35,7 @@ Examples:
       reportErrors(async (zapId: string, flags: Flags, command: Command) => {
         const path = `/zaps/${checkId(zapId, 'zap')}`
         const api = apiFor(command)
-        const fromFlags = flags.name !== undefined || flags.step || flags.file || flags.secret !== undefined || flags.verify !== undefined
+        const fromFlags = flags.name !== undefined || flags.step || flags.file || flags.secret !== undefined || flags.verify !== undefined || flags.retentionDays !== undefined
         const changes = fromFlags
           ? await changesFromFlags(flags)
           : await askZap(api, 'pass --name, --step or --file to say what to change.', (await api.get<{ zap: Zap }>(path)).zap)
@@ -51,8 +52,9 @@ async function changesFromFlags(flags: Flags) {
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     ...(flags.step ? { steps: flags.step.map(parseStepFlag) } : {}),
     ...(flags.secret !== undefined ? { secret: flags.secret === false ? null : flags.secret } : {}),
+    ...(flags.retentionDays !== undefined ? { retentionDays: flags.retentionDays } : {}),
     ...(flags.verify !== undefined ? { verify: parseVerifyFlag(flags.verify) } : {}),
   }
-  if (Object.keys(changes).length === 0) throw new CliError(`${flags.file} changes nothing: give it "name", "steps", "enabled", "secret", "verify", "concurrency" or "debounce".`)
+  if (Object.keys(changes).length === 0) throw new CliError(`${flags.file} changes nothing: give it "name", "steps", "enabled", "secret", "verify", "concurrency", "debounce" or "retentionDays".`)
   return changes
 }
