@@ -4,13 +4,21 @@ export const keys = { enter: '\r', down: '\x1b[B', ctrlC: '\x03', escape: '\x1b'
 
 const ansi = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>78]/g
 
+type TerminalOptions = { keepEscapes?: boolean; cwd?: string }
+
+/** Runs `zap ...` in a pseudo-terminal, so the CLI sees a TTY and prompts. */
+export function zapInTerminal(args: string[], env: Record<string, string>, options: TerminalOptions = {}) {
+  return inTerminal([process.execPath, binPath, ...args].map(shellQuote).join(' '), env, options)
+}
+
 /**
- * Runs `zap ...` in a pseudo-terminal made by util-linux `script` (present on Debian and most Linux),
- * so the CLI sees a TTY and prompts; `waitFor` reads the screen text with escape codes removed.
+ * Runs a shell command line in a pseudo-terminal made by util-linux `script` (present on Debian and
+ * most Linux); `waitFor` reads the screen text with escape codes removed.
  */
-export function zapInTerminal(args: string[], env: Record<string, string>, options: { keepEscapes?: boolean } = {}) {
-  const command = `stty cols 120 rows 40; exec ${[process.execPath, binPath, ...args].map(shellQuote).join(' ')}`
+export function inTerminal(commandLine: string, env: Record<string, string>, options: TerminalOptions = {}) {
+  const command = `stty cols 120 rows 40; exec ${commandLine}`
   const child = Bun.spawn(['script', '--quiet', '--flush', '--return', '--command', command, '/dev/null'], {
+    cwd: options.cwd,
     env: { ...env, TERM: 'xterm-256color', ...leakMarker() },
     stdin: 'pipe',
     stdout: 'pipe',
