@@ -9,7 +9,7 @@ import type { WebhookRejection } from '../types.ts'
 export const zapsRejectionsCommand = () =>
   new Command('rejections')
     .description('List the webhooks a zap refused (bad or missing signature, stale timestamp, wrong token) and why, newest first')
-    .argument('<zapId>', 'the zap id, from zap zaps list')
+    .argument('<zapId>', `the zap id, from ${zapCommand} zaps list`)
     .option('--json', 'print an array of {receivedAt, reason, method, senderIp, bodyBytes, bodyPreview} as JSON')
     .addHelpText(
       'after',
