@@ -3,6 +3,7 @@ import { createApi } from '@zap/api/app'
 import { createHooks } from '@zap/hooks/app'
 import { requireEnv } from './services.ts'
 import { createLogger } from '@zap/lib/log'
+import { watchDatabase } from '@zap/lib/health'
 
 export const databaseUrl = requireEnv('DATABASE_URL')
 
@@ -13,8 +14,10 @@ export const hooksUrl = 'http://hooks.test'
 export const log = createLogger('test', { level: 'warn', pretty: false })
 // Test apps sign up and log in far more often than a person: the limits themselves are tested in api/src/rate-limits.test.ts.
 const roomy = { requests: 1_000_000, perSeconds: 60 }
+const database = watchDatabase(sql, log)
 export const apiOptions = {
   sql,
+  database,
   auth,
   hooksUrl,
   smtpConfigured: true,
@@ -23,7 +26,15 @@ export const apiOptions = {
   rateLimits: { loginPerIp: roomy, loginPerAccount: roomy, signupPerIp: roomy, signupPerAccount: roomy },
 }
 export const api = createApi(apiOptions)
-export const hooks = createHooks({ sql, maxBodyBytes: 64 * 1024, maxJsonDepth: 128, webhookRateLimit: roomy, log })
+export const hooks = createHooks({
+  sql,
+  database,
+  maxBodyBytes: 64 * 1024,
+  maxJsonDepth: 128,
+  webhookRateLimit: roomy,
+  ingestLimits: { timeoutMs: 10_000, maxPending: 1_000 },
+  log,
+})
 
 type App = { handle: (request: Request) => Response | Promise<Response> }
 type CallOptions = { token?: string; body?: unknown; headers?: Record<string, string> }

@@ -1,9 +1,20 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmbeddedPostgres } from '@zap/standalone/embedded-postgres'
 
-export type RunningPostgres = { url: string; port: number; stop: () => Promise<void>; pause: () => Promise<void>; resume: () => Promise<void> }
+export type RunningPostgres = {
+  url: string
+  port: number
+  stop: () => Promise<void>
+  /** `pg_ctl stop -m fast` (the default) or `-m immediate`; the data stays for `resume`. */
+  pause: (mode?: 'fast' | 'immediate') => Promise<void>
+  resume: () => Promise<void>
+  /** SIGSTOP to the server and every backend: connections stay open and nothing answers, as in a network partition. */
+  freeze: () => void
+  thaw: () => void
+}
 
 const fastButNotDurable = ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off']
 
@@ -18,9 +29,33 @@ export async function startPostgres(): Promise<RunningPostgres> {
     port: server.port,
     pause: server.pause,
     resume: server.resume,
+    freeze: () => signalTree(server.pid(), 'SIGSTOP'),
+    thaw: () => signalTree(server.pid(), 'SIGCONT'),
     stop: async () => {
       await server.stop()
       await rm(dir, { recursive: true, force: true })
     },
   }
+}
+
+function signalTree(pid: number | undefined, signal: 'SIGSTOP' | 'SIGCONT') {
+  if (pid === undefined) throw new Error('PostgreSQL is not running')
+  for (const each of [pid, ...childrenOf(pid)]) {
+    try {
+      process.kill(each, signal)
+    } catch (error) {
+      // A backend may exit between the listing and the signal.
+      if ((error as { code?: string }).code !== 'ESRCH') throw error
+    }
+  }
+}
+
+function childrenOf(pid: number) {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number).filter((each) => {
+    try {
+      return Number(readFileSync(`/proc/${each}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid
+    } catch {
+      return false
+    }
+  })
 }

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia'
 import type { Sql } from '@zap/sql/db'
 import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
-import { health } from '@zap/lib/health'
+import { health, type DatabaseWatch } from '@zap/lib/health'
 import { metricsRoute } from '@zap/lib/metrics'
 import { openapiDocs } from '@zap/lib/openapi'
 import { replayRunBody } from '@zap/lib/resources'
@@ -12,9 +12,9 @@ import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
 import { zapRoutes } from './zaps.ts'
 
-export type ApiOptions = { sql: Sql; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits; rateLimits: AuthRateLimits }
+export type ApiOptions = { sql: Sql; database: DatabaseWatch; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits; rateLimits: AuthRateLimits }
 
-export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits }: ApiOptions) =>
+export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits }: ApiOptions) =>
   new Elysia()
     .use(requestHandling(log))
     .use(jsonBodies(bodyLimits))
@@ -34,7 +34,7 @@ export const createApi = ({ sql, auth, hooksUrl, smtpConfigured, log, bodyLimits
         { optionalBodies: { replayRun: replayRunBody } },
       ),
     )
-    .use(health(sql))
+    .use(health(database))
     .use(metricsRoute)
     .use(authRoutes(sql, auth, rateLimits))
     .use(catalogRoutes)

@@ -1,4 +1,5 @@
-import { connect } from '@zap/sql/db'
+import { connect, connectProbe } from '@zap/sql/db'
+import { watchDatabase } from '@zap/lib/health'
 import { createApi } from './app.ts'
 import { authRateLimitsFrom, readApiEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
@@ -9,8 +10,11 @@ const env = readApiEnv()
 const log = createLogger('api', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
 if (!env.JWT_SECRET) log.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the API restarts')
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
+const probeSql = connectProbe(env.DATABASE_URL)
+const database = watchDatabase(probeSql, log)
 const app = createApi({
   sql,
+  database,
   auth: { secret: env.JWT_SECRET ?? crypto.getRandomValues(new Uint8Array(32)).toHex(), ttlSeconds: env.JWT_TTL_SECONDS },
   hooksUrl: env.PUBLIC_HOOKS_URL,
   smtpConfigured: env.SMTP_URL !== undefined,
@@ -23,6 +27,7 @@ log.info({ port: app.server?.port }, `zap api listening on http://localhost:${ap
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
+  database.stop()
   await app.stop()
-  await sql.end({ timeout: 5 })
+  await Promise.all([sql.end({ timeout: 5 }), probeSql.end({ timeout: 1 })])
 }, log)

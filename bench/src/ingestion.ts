@@ -14,7 +14,7 @@ export async function measureIngestion(sql: Sql, hooksUrl: string, zapId: string
   return { accepted: load.accepted, rejected: load.rejected + load.errors, perSecond: load.perSecond, p50: load.p50, p99: load.p99 }
 }
 
-/** The same one-statement insert hooks runs, called straight through postgres.js with the hooks pool size. */
+/** The same transaction of one insert statement hooks runs, called straight through postgres.js with the hooks pool size. */
 export async function measureBaseline(databaseUrl: string, zapId: string, concurrency: number, seconds: number, poolSize: number): Promise<Throughput> {
   const sql = connect(databaseUrl, { max: poolSize })
   const trigger = {
@@ -28,7 +28,7 @@ export async function measureBaseline(databaseUrl: string, zapId: string, concur
   const caller = async () => {
     while (performance.now() < until) {
       const started = performance.now()
-      const result = await acceptRun(sql, { zapId, trigger, idempotencyKey: null, verified: false })
+      const result = await sql.begin((tx) => acceptRun(tx, { zapId, trigger, idempotencyKey: null, verified: false }))
       if (result.outcome !== 'accepted') throw new Error(`Baseline insert answered ${result.outcome}`)
       latencies.push(performance.now() - started)
     }

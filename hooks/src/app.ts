@@ -6,7 +6,7 @@ import { outboxNotifier } from '@zap/sql/outbox'
 import { HttpError, notFound } from '@zap/lib/errors'
 import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
-import { health } from '@zap/lib/health'
+import { health, type DatabaseWatch } from '@zap/lib/health'
 import { metricsRoute, webhookIngestSeconds, webhooksReceived } from '@zap/lib/metrics'
 import { isDatabaseDown } from '@zap/lib/database'
 import { openapiDocs } from '@zap/lib/openapi'
@@ -20,16 +20,27 @@ import type { Verify } from '@zap/lib/verify'
 import { hooksDocument } from './document.ts'
 import { webhookLimits } from './limits.ts'
 import type { RateLimit } from '@zap/sql/rate-limits'
+import { ingestion, type IngestLimits } from './ingest.ts'
 
-export type HooksOptions = { sql: Sql; maxBodyBytes: number; maxJsonDepth: number; webhookRateLimit: RateLimit; log: Logger }
+export type HooksOptions = {
+  sql: Sql
+  database: DatabaseWatch
+  maxBodyBytes: number
+  maxJsonDepth: number
+  webhookRateLimit: RateLimit
+  ingestLimits: IngestLimits
+  log: Logger
+}
 
-export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit, log }: HooksOptions) {
+export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhookRateLimit, ingestLimits, log }: HooksOptions) {
   const wakeRelays = outboxNotifier(sql)
   const limitWebhook = webhookLimits(sql, webhookRateLimit)
+  const ingest = ingestion(sql, ingestLimits)
 
   async function receive(request: Request, senderIp: string | null, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
-    await limitWebhook(zapId)
+    const deadline = ingest.deadline()
+    await deadline.before(limitWebhook(zapId))
     const bytes = await readLimitedBody(request, maxBodyBytes)
     const headers = request.headers
     const contentType = headers.get('content-type')
@@ -47,21 +58,25 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
       throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key (or webhook-id) is longer than ${maxIdempotencyKeyBytes} bytes`)
     }
     const input = { zapId, ownerId, trigger, idempotencyKey, verified: false }
-    let result = await acceptRun(sql, input)
-    if (result.outcome === 'needs_verification') {
-      const verification = verifyRequest(result.verify, { headers, body: bytes, decoded: trigger.body, now: Date.now() })
-      if (!verification.ok) {
-        await recordRejection(sql, zapId, rejectionOf(request, senderIp, bytes, verification.reason))
-        throw new HttpError(401, 'invalid_signature', verification.reason)
-      }
-      const challenge = slackChallengeOf(result.verify, trigger.body)
-      if (challenge !== null) return handshake(Response.json({ challenge }))
+    const result = await ingest.store(deadline, async (tx) => {
+      const first = await acceptRun(tx, input)
+      if (first.outcome !== 'needs_verification') return first
+      const verification = verifyRequest(first.verify, { headers, body: bytes, decoded: trigger.body, now: Date.now() })
+      if (!verification.ok) return { outcome: 'refused' as const, reason: verification.reason }
+      const challenge = slackChallengeOf(first.verify, trigger.body)
+      if (challenge !== null) return { outcome: 'challenge' as const, challenge }
       // What the sender signed names the delivery: an unsigned Idempotency-Key can neither replace nor split it.
       const { deliveryId } = verification
       const verifiedKey = deliveryId === undefined ? idempotencyKey : Buffer.byteLength(deliveryId) > maxIdempotencyKeyBytes ? digestOf(deliveryId) : deliveryId
-      result = await acceptRun(sql, { ...input, idempotencyKey: verifiedKey, verified: true })
-    }
+      return acceptRun(tx, { ...input, idempotencyKey: verifiedKey, verified: true })
+    })
     switch (result.outcome) {
+      case 'refused':
+        // Recorded apart from the transaction, which stored nothing.
+        await recordRejection(sql, zapId, rejectionOf(request, senderIp, bytes, result.reason))
+        throw new HttpError(401, 'invalid_signature', result.reason)
+      case 'challenge':
+        return handshake(Response.json({ challenge: result.challenge }))
       case 'accepted':
         wakeRelays()
         return new Response(JSON.stringify({ runId: result.runId, ...(result.debouncedInto ? { debouncedInto: result.debouncedInto } : {}) }), { status: 202, headers: jsonHeaders })
@@ -107,7 +122,7 @@ export function createHooks({ sql, maxBodyBytes, maxJsonDepth, webhookRateLimit,
   return new Elysia()
     .use(requestHandling(log))
     .use(openapiDocs(hooksDocument))
-    .use(health(sql))
+    .use(health(database))
     .use(metricsRoute)
     .post('/hooks/:zapId', byZap, { parse: 'none' })
     .put('/hooks/:zapId', byZap, { parse: 'none' })

@@ -75,7 +75,7 @@ const operation = (operationId: string, summary: string, owner: boolean) => ({
     409: failure('The zap is disabled (`zap_disabled`)'),
     413: failure('The body is larger than MAX_BODY_BYTES (`body_too_large`)'),
     429: failure('More webhooks than the zap’s rate limit allows; retry after the Retry-After header'),
-    503: failure('The database is unreachable; nothing was stored, retry'),
+    503: failure('Retry after Retry-After seconds. `database_unavailable` (the database did not store it within INGEST_TIMEOUT_MS) and `overloaded` (INGEST_MAX_PENDING webhooks already wait): nothing was stored. `outcome_unknown` (the connection dropped while committing): it may be stored; resend with the same Idempotency-Key'),
   },
 })
 

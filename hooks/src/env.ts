@@ -6,8 +6,20 @@ export const hooksEntries = {
   MAX_BODY_BYTES: positiveInteger(1024 * 1024),
   MAX_JSON_DEPTH: positiveInteger(128),
   WEBHOOK_RATE_LIMIT: rateLimit('10000/5m'),
+  INGEST_TIMEOUT_MS: positiveInteger(2_000),
+  INGEST_MAX_PENDING: positiveInteger(1_000),
 }
 
 export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries })
 
 export const readHooksEnv = () => readEnv(hooksEnv)
+
+type HooksEntries = v.InferOutput<v.ObjectSchema<typeof hooksEntries, undefined>>
+
+/** The receiver's limits, as `createHooks` takes them. */
+export const hooksLimitsFrom = (env: HooksEntries) => ({
+  maxBodyBytes: env.MAX_BODY_BYTES,
+  maxJsonDepth: env.MAX_JSON_DEPTH,
+  webhookRateLimit: env.WEBHOOK_RATE_LIMIT,
+  ingestLimits: { timeoutMs: env.INGEST_TIMEOUT_MS, maxPending: env.INGEST_MAX_PENDING },
+})

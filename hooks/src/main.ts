@@ -1,19 +1,24 @@
-import { connect } from '@zap/sql/db'
+import { connect, connectProbe } from '@zap/sql/db'
+import { watchDatabase } from '@zap/lib/health'
 import { createHooks } from './app.ts'
-import { readHooksEnv } from './env.ts'
+import { hooksLimitsFrom, readHooksEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 
 const env = readHooksEnv()
 const log = createLogger('hooks', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
-const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
-const app = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, webhookRateLimit: env.WEBHOOK_RATE_LIMIT, log }).listen({ port: env.HOOKS_PORT, reusePort: false })
+// A statement of a webhook answered 503 rolls back when it finishes; this bounds how long it may hold its connection.
+const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE, statementTimeoutMs: 2 * env.INGEST_TIMEOUT_MS })
+const probeSql = connectProbe(env.DATABASE_URL)
+const database = watchDatabase(probeSql, log)
+const app = createHooks({ sql, database, log, ...hooksLimitsFrom(env) }).listen({ port: env.HOOKS_PORT, reusePort: false })
 
 log.info({ port: app.server?.port }, `zap hooks listening on http://localhost:${app.server?.port}`)
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
+  database.stop()
   await app.stop()
-  await sql.end({ timeout: 5 })
+  await Promise.all([sql.end({ timeout: 5 }), probeSql.end({ timeout: 1 })])
 }, log)

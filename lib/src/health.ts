@@ -3,10 +3,50 @@ import * as v from 'valibot'
 import type { Sql } from 'postgres'
 import { HttpError } from './errors.ts'
 import { errorResponses, healthStatus } from './openapi.ts'
+import type { Logger } from './log.ts'
+import { trackOutage } from './outage.ts'
 
 const probe = { tags: ['health'], security: [] }
 
-export const health = (sql: Sql) =>
+// A readiness probe is answered within a second, whatever the database does.
+const probeDeadlineMs = 750
+const watchEveryMs = 2_000
+// A loaded machine can take longer than the probe deadline to answer; only this long a silence is an outage.
+const silentOutageMs = 5_000
+
+export type DatabaseWatch = { check: () => Promise<boolean>; stop: () => void }
+
+/**
+ * Checks the database through `probeSql`, a client of its own (one connection), so a check never
+ * waits behind the requests in the main pool; each check has a deadline. It also checks every two
+ * seconds in the background, so an outage is logged once when it starts and once when it ends.
+ */
+export function watchDatabase(probeSql: Sql, log: Logger): DatabaseWatch {
+  const outage = trackOutage(log, 'database')
+  let inFlight: Promise<boolean> | null = null
+  let askedAt = 0
+
+  function check() {
+    if (!inFlight) {
+      askedAt = Date.now()
+      inFlight = probeSql`select 1`.then(
+        () => (outage.up(), true),
+        (error) => (outage.down(error), false),
+      ).finally(() => (inFlight = null))
+    }
+    const late = Bun.sleep(probeDeadlineMs).then(() => {
+      if (Date.now() - askedAt >= silentOutageMs) outage.down(new Error(`no answer for ${silentOutageMs / 1000} s`))
+      return false
+    })
+    return Promise.race([inFlight, late])
+  }
+
+  const timer = setInterval(check, watchEveryMs)
+  timer.unref()
+  return { check, stop: () => clearInterval(timer) }
+}
+
+export const health = (database: DatabaseWatch) =>
   new Elysia()
     .get('/healthz', () => ({ status: 'ok' }), {
       response: { 200: v.pipe(healthStatus, v.description('Up: {"status": "ok"}')) },
@@ -15,15 +55,11 @@ export const health = (sql: Sql) =>
     .get(
       '/readyz',
       async () => {
-        try {
-          await sql`select 1`
-        } catch {
-          throw new HttpError(503, 'database_unavailable', 'The database is unreachable')
-        }
+        if (!(await database.check())) throw new HttpError(503, 'database_unavailable', `The database did not answer within ${probeDeadlineMs} ms`)
         return { status: 'ready' }
       },
       {
         response: { 200: v.pipe(healthStatus, v.description('Ready: {"status": "ready"}')), ...errorResponses(503) },
-        detail: { operationId: 'checkReadiness', summary: 'The database answers', ...probe },
+        detail: { operationId: 'checkReadiness', summary: 'The database answers within 750 ms', ...probe },
       },
     )

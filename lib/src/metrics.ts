@@ -1,7 +1,6 @@
 import { Elysia } from 'elysia'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Sql } from 'postgres'
-import { health } from './health.ts'
+import { health, type DatabaseWatch } from './health.ts'
 import type { Logger } from './log.ts'
 
 /**
@@ -114,6 +113,6 @@ export const metricsRoute = new Elysia({ name: 'zap/metrics' }).get(
 )
 
 /** The metrics port of a service without HTTP of its own: `/metrics`, `/healthz` and `/readyz`. */
-export function serveMetrics(port: number, sql: Sql) {
-  return new Elysia().use(health(sql)).use(metricsRoute).listen({ port, reusePort: false })
+export function serveMetrics(port: number, database: DatabaseWatch) {
+  return new Elysia().use(health(database)).use(metricsRoute).listen({ port, reusePort: false })
 }

@@ -1,4 +1,5 @@
-import { connect } from '@zap/sql/db'
+import { connect, connectProbe } from '@zap/sql/db'
+import { watchDatabase } from '@zap/lib/health'
 import { createKafka, createOutboxProducer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
 import { readProcessorEnv, retentionOptionsFrom } from './env.ts'
 import { startRetention } from './retention.ts'
@@ -20,12 +21,16 @@ await producer.connect()
 const relay = startRelay({ sql, transport: kafkaTransport(producer, env.KAFKA_TOPIC), batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
 const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
 watchOutbox(() => outboxStats(sql), log)
-const metricsServer = env.METRICS_PORT ? serveMetrics(env.METRICS_PORT, sql) : null
+const probeSql = env.METRICS_PORT ? connectProbe(env.DATABASE_URL) : null
+const database = probeSql ? watchDatabase(probeSql, log) : null
+const metricsServer = env.METRICS_PORT && database ? serveMetrics(env.METRICS_PORT, database) : null
 log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
+  database?.stop()
   await metricsServer?.stop()
+  await probeSql?.end({ timeout: 1 })
   await Promise.all([relay.stop(), retention.stop()])
   await producer.disconnect()
   await sql.end({ timeout: 5 })

@@ -3,6 +3,8 @@ import { msUntilNextDue, relayOutboxBatch } from '@zap/sql/outbox'
 import type { Transport } from '@zap/lib/messages'
 import type { Logger } from '@zap/lib/log'
 import { messagesPublished } from '@zap/lib/metrics'
+import { isDatabaseDown } from '@zap/lib/database'
+import { trackOutage } from '@zap/lib/outage'
 
 export type RelayOptions = { sql: Sql; transport: Transport; batchSize: number; pollMs: number; log: Logger }
 
@@ -19,6 +21,7 @@ export function startRelay({ sql, transport, batchSize, pollMs, log }: RelayOpti
     wake()
   }
   const listening = sql.listen('zap_outbox', notified, notified)
+  const outages = { database: trackOutage(log, 'database'), kafka: trackOutage(log, 'Kafka') }
 
   async function drain() {
     let total = 0
@@ -42,10 +45,15 @@ export function startRelay({ sql, transport, batchSize, pollMs, log }: RelayOpti
           if (nextDue !== null) sleepMs = Math.min(pollMs, Math.max(nextDue, 5))
         }
         failures = 0
+        outages.database.up()
+        outages.kafka.up()
       } catch (error) {
         failures++
         sleepMs = Math.min(pollMs, 100 * 2 ** failures)
-        log.warn({ err: error, retryInMs: sleepMs }, 'outbox relay failed; retrying')
+        // An outage is logged once when it starts and once when it ends; anything else at every failure.
+        if (isDatabaseDown(error)) outages.database.down(error)
+        else if ((error as Error)?.name?.startsWith('KafkaJS')) outages.kafka.down(error)
+        else log.warn({ err: error, retryInMs: sleepMs }, 'outbox relay failed; retrying')
       }
       if (!pending && running) await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, sleepMs)

@@ -14,10 +14,11 @@ export type Acceptance =
 type AcceptInput = { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; verified: boolean }
 
 /**
- * Stores a run and its first outbox row in one statement. A zap with a verification setting is only
- * stored once the caller says the request was verified with the setting this returns.
+ * Stores a run and its first outbox row in one statement, inside the caller's transaction (so the
+ * caller decides whether it commits). A zap with a verification setting is only stored once the
+ * caller says the request was verified with the setting this returns.
  */
-export async function acceptRun(sql: Sql, input: AcceptInput): Promise<Acceptance> {
+export async function acceptRun(sql: TransactionSql, input: AcceptInput): Promise<Acceptance> {
   const { trigger } = input
   const [row] = await sql<{ enabled: boolean; verify: Verify | null; runId: string | null; debounce: Debounce | null }[]>`
     with zap as (
@@ -61,50 +62,47 @@ const concurrencyKeyOf = (sql: Sql | TransactionSql) => sql`
  * this payload and waits `waitSeconds` more (never past `maxWaitSeconds` from its start), and this
  * webhook is stored as a run `debounced` into it. Without such a run it starts one.
  */
-async function acceptDebouncedRun(sql: Sql, input: AcceptInput, debounce: Debounce): Promise<Acceptance> {
+async function acceptDebouncedRun(tx: TransactionSql, input: AcceptInput, debounce: Debounce): Promise<Acceptance> {
   const { trigger } = input
   const maxWaitSeconds = debounce.maxWaitSeconds ?? null
-  const result = await sql.begin(async (tx) => {
-    const [rendered] = await tx<{ key: string }[]>`
-      select render_flow_key(${debounce.key ?? ''}, ${tx.json({ body: trigger.body as never, headers: trigger.headers, query: trigger.query })}) as key`
-    const key = rendered!.key
-    await tx`select pg_advisory_xact_lock(hashtextextended(${`debounce:${input.zapId}:${key}`}, 0))`
-    const [open] = await tx<{ id: string }[]>`
-      select r.id from runs r join outbox o on o.run_id = r.id and o.step_index = 0 and o.replay = 0
-      where r.zap_id = ${input.zapId} and r.debounce_key = ${key} and r.status = 'queued' and r.replay = 0
-      order by r.created_at desc
-      limit 1
-      for update of o skip locked`
-    const [run] = await tx<{ id: string }[]>`
-      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key,
-        concurrency_key, debounce_key, status, debounced_into, finished_at)
-      select ${newId()}, z.id, z.user_id, z.version, t.body, ${trigger.contentType}, ${keptHeaders(tx)}, t.query, ${input.idempotencyKey},
-        ${concurrencyKeyOf(tx)}, ${key}, ${open ? 'debounced' : 'queued'}, ${open?.id ?? null}, ${open ? tx`now()` : null}
-      from zaps z, (select ${tx.json(trigger.body as never)}::jsonb as body, ${tx.json(trigger.headers)}::jsonb as headers, ${tx.json(trigger.query)}::jsonb as query) t
-      where z.id = ${input.zapId}
-      on conflict (zap_id, idempotency_key) do nothing
-      returning id`
-    if (!run) return null
-    if (!open) {
-      await tx`insert into outbox (run_id, step_index, available_at) values (${run.id}, 0, now() + ${debounce.waitSeconds} * interval '1 second')`
-      return { outcome: 'accepted' as const, runId: run.id }
-    }
-    await tx`
-      with absorbed as (
-        update runs set trigger_body = t.trigger_body, trigger_content_type = t.trigger_content_type,
-          trigger_headers = t.trigger_headers, trigger_query = t.trigger_query
-        from runs t where t.id = ${run.id} and runs.id = ${open.id}
-        returning runs.created_at
-      )
-      update outbox set available_at = least(now() + ${debounce.waitSeconds} * interval '1 second',
-        coalesce((select created_at from absorbed) + ${maxWaitSeconds} * interval '1 second', 'infinity'))
-      where run_id = ${open.id} and step_index = 0`
-    return { outcome: 'accepted' as const, runId: run.id, debouncedInto: open.id }
-  })
-  return result ?? { outcome: 'duplicate', runId: await findRunIdByKey(sql, input.zapId, input.idempotencyKey!) }
+  const [rendered] = await tx<{ key: string }[]>`
+    select render_flow_key(${debounce.key ?? ''}, ${tx.json({ body: trigger.body as never, headers: trigger.headers, query: trigger.query })}) as key`
+  const key = rendered!.key
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`debounce:${input.zapId}:${key}`}, 0))`
+  const [open] = await tx<{ id: string }[]>`
+    select r.id from runs r join outbox o on o.run_id = r.id and o.step_index = 0 and o.replay = 0
+    where r.zap_id = ${input.zapId} and r.debounce_key = ${key} and r.status = 'queued' and r.replay = 0
+    order by r.created_at desc
+    limit 1
+    for update of o skip locked`
+  const [run] = await tx<{ id: string }[]>`
+    insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key,
+      concurrency_key, debounce_key, status, debounced_into, finished_at)
+    select ${newId()}, z.id, z.user_id, z.version, t.body, ${trigger.contentType}, ${keptHeaders(tx)}, t.query, ${input.idempotencyKey},
+      ${concurrencyKeyOf(tx)}, ${key}, ${open ? 'debounced' : 'queued'}, ${open?.id ?? null}, ${open ? tx`now()` : null}
+    from zaps z, (select ${tx.json(trigger.body as never)}::jsonb as body, ${tx.json(trigger.headers)}::jsonb as headers, ${tx.json(trigger.query)}::jsonb as query) t
+    where z.id = ${input.zapId}
+    on conflict (zap_id, idempotency_key) do nothing
+    returning id`
+  if (!run) return { outcome: 'duplicate', runId: await findRunIdByKey(tx, input.zapId, input.idempotencyKey!) }
+  if (!open) {
+    await tx`insert into outbox (run_id, step_index, available_at) values (${run.id}, 0, now() + ${debounce.waitSeconds} * interval '1 second')`
+    return { outcome: 'accepted' as const, runId: run.id }
+  }
+  await tx`
+    with absorbed as (
+      update runs set trigger_body = t.trigger_body, trigger_content_type = t.trigger_content_type,
+        trigger_headers = t.trigger_headers, trigger_query = t.trigger_query
+      from runs t where t.id = ${run.id} and runs.id = ${open.id}
+      returning runs.created_at
+    )
+    update outbox set available_at = least(now() + ${debounce.waitSeconds} * interval '1 second',
+      coalesce((select created_at from absorbed) + ${maxWaitSeconds} * interval '1 second', 'infinity'))
+    where run_id = ${open.id} and step_index = 0`
+  return { outcome: 'accepted' as const, runId: run.id, debouncedInto: open.id }
 }
 
-async function findRunIdByKey(sql: Sql, zapId: string, idempotencyKey: string) {
+async function findRunIdByKey(sql: Sql | TransactionSql, zapId: string, idempotencyKey: string) {
   const [run] = await sql<{ id: string }[]>`select id from runs where zap_id = ${zapId} and idempotency_key = ${idempotencyKey}`
   return run!.id
 }

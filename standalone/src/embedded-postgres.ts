@@ -12,9 +12,11 @@ export type EmbeddedServer = {
   placement: string
   /** Stops the server and removes what was copied for it. */
   stop: () => Promise<void>
-  /** Stops the server only, for `resume`. */
-  pause: () => Promise<void>
+  /** Stops the server only, for `resume`: a fast shutdown, or an immediate one (as after a crash). */
+  pause: (mode?: 'fast' | 'immediate') => Promise<void>
   resume: () => Promise<void>
+  /** The postmaster's process id while it runs. */
+  pid: () => number | undefined
 }
 
 const password = 'postgres'
@@ -38,8 +40,8 @@ export async function startEmbeddedPostgres(requestedDir: string, options: { fla
   const resume = async () => {
     postmaster = await startPostmaster(binaries.postgres, place.dataDir, port, flags, runner)
   }
-  const pause = async () => {
-    if (postmaster) await stopPostmaster(postmaster)
+  const pause = async (mode: 'fast' | 'immediate' = 'fast') => {
+    if (postmaster) await stopPostmaster(postmaster, mode)
     postmaster = null
   }
   const stop = async () => {
@@ -55,7 +57,8 @@ export async function startEmbeddedPostgres(requestedDir: string, options: { fla
     await stop()
     throw error
   }
-  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/zap`, port, placement: describePlacement(place, binaries, runner), stop, pause, resume }
+  const pid = () => (postmaster as ChildProcess | null)?.pid
+  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/zap`, port, placement: describePlacement(place, binaries, runner), stop, pause, resume, pid }
 }
 
 /** The user PostgreSQL runs as: this one, or `postgres` for root, since PostgreSQL refuses to run as root. */
@@ -213,11 +216,11 @@ function startPostmaster(binary: string, dataDir: string, port: number, flags: s
   })
 }
 
-async function stopPostmaster(child: ChildProcess) {
+async function stopPostmaster(child: ChildProcess, mode: 'fast' | 'immediate' = 'fast') {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
   // SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one, for a server that does not finish.
-  child.kill('SIGINT')
+  child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT')
   if (await Promise.race([exited.then(() => true), Bun.sleep(10_000).then(() => false)])) return
   child.kill('SIGQUIT')
   await exited

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path'
-import { connect } from '@zap/sql/db'
+import { connect, connectProbe } from '@zap/sql/db'
+import { watchDatabase } from '@zap/lib/health'
 import { migrate } from '@zap/sql/migrate'
 import { createApi } from '@zap/api/app'
 import { authRateLimitsFrom } from '@zap/api/env'
 import { createHooks } from '@zap/hooks/app'
+import { hooksLimitsFrom } from '@zap/hooks/env'
 import { createStepHandler } from '@zap/worker/handler'
 import { executeOptionsFrom } from '@zap/worker/env'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
@@ -37,9 +39,14 @@ try {
   const sql = connect(env.DATABASE_URL ?? postgres!.url, { max: env.DATABASE_POOL_SIZE })
   started.push(() => sql.end({ timeout: 5 }))
   await migrate(sql)
+  const probeSql = connectProbe(env.DATABASE_URL ?? postgres!.url)
+  started.push(() => probeSql.end({ timeout: 1 }))
+  const database = watchDatabase(probeSql, log)
+  started.push(database.stop)
 
   const apiApp = createApi({
     sql,
+    database,
     auth: { secret: env.JWT_SECRET ?? (await jwtSecret(dataDir)), ttlSeconds: env.JWT_TTL_SECONDS },
     hooksUrl: env.PUBLIC_HOOKS_URL,
     smtpConfigured: env.SMTP_URL !== undefined,
@@ -51,7 +58,7 @@ try {
   started.push(() => api.stop())
   const pipeline = await startPipeline(sql, env, createStepHandler(sql, executeOptionsFrom(env), log), log)
   started.push(pipeline.stop)
-  const hooksApp = createHooks({ sql, maxBodyBytes: env.MAX_BODY_BYTES, maxJsonDepth: env.MAX_JSON_DEPTH, webhookRateLimit: env.WEBHOOK_RATE_LIMIT, log })
+  const hooksApp = createHooks({ sql, database, log, ...hooksLimitsFrom(env) })
   const hooks = listen('HOOKS_PORT', env.HOOKS_PORT, () => hooksApp.listen({ port: env.HOOKS_PORT, reusePort: false }))
   started.push(() => hooks.stop())
 

@@ -5,6 +5,7 @@ import type { StepMessage } from '@zap/lib/messages'
 import { isDatabaseDown } from '@zap/lib/database'
 import type { Logger } from '@zap/lib/log'
 import { runsFinished } from '@zap/lib/metrics'
+import { trackOutage } from '@zap/lib/outage'
 import { executeStep, type ExecuteOptions } from './execute.ts'
 
 /** `onDetached`: the step is still running but leased, so its message may be treated as handled. */
@@ -17,12 +18,14 @@ export type StepHandler = { handle: (message: StepMessage, onDetached?: () => vo
 export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger): StepHandler {
   let stopping = false
   const wakeRelays = outboxNotifier(sql)
+  const outage = trackOutage(log, 'database')
 
   async function handle(message: StepMessage, onDetached?: () => void) {
     const stepLog = log.child({ runId: message.runId, step: message.stepIndex, attempt: message.attempt })
     for (let failures = 0; ; failures++) {
       try {
         const execution = await executeStep(sql, message, options, stepLog, onDetached)
+        outage.up()
         if (execution !== 'skipped') wakeRelays()
         return execution
       } catch (error) {
@@ -34,7 +37,8 @@ export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger
           if (failed) runsFinished.inc({ status: 'failed' })
           return failed
         }
-        stepLog.warn({ reason }, isDatabaseDown(error) ? 'database unreachable; retrying the step' : 'unexpected error running the step; retrying')
+        if (isDatabaseDown(error)) outage.down(error)
+        else stepLog.warn({ reason }, 'unexpected error running the step; retrying')
         await Bun.sleep(Math.min(5_000, 200 * 2 ** failures))
       }
     }

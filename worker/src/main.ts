@@ -1,4 +1,5 @@
-import { connect } from '@zap/sql/db'
+import { connect, connectProbe } from '@zap/sql/db'
+import { watchDatabase } from '@zap/lib/health'
 import { consumerLagReader, createKafka, createStepConsumer, ensureTopic } from '@zap/lib/kafka'
 import { consumeSteps } from './consumer.ts'
 import { executeOptionsFrom, readWorkerEnv } from './env.ts'
@@ -24,11 +25,15 @@ const handler = createStepHandler(sql, executeOptionsFrom(env), log)
 const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
 const lag = consumerLagReader(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP)
 watchConsumerLag(lag.read, log)
-const metricsServer = env.METRICS_PORT ? serveMetrics(env.METRICS_PORT, sql) : null
+const probeSql = env.METRICS_PORT ? connectProbe(env.DATABASE_URL) : null
+const database = probeSql ? watchDatabase(probeSql, log) : null
+const metricsServer = env.METRICS_PORT && database ? serveMetrics(env.METRICS_PORT, database) : null
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
+  database?.stop()
   await metricsServer?.stop()
+  await probeSql?.end({ timeout: 1 })
   await consuming.stop()
   await lag.close()
   await sql.end({ timeout: 5 })
