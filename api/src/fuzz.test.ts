@@ -46,6 +46,7 @@ const routes: [string, (id: string) => string][] = [
   ['GET', () => '/api/v1/zaps'],
   ['GET', (id) => `/api/v1/zaps/${id}`],
   ['PATCH', (id) => `/api/v1/zaps/${id}`],
+  ['GET', (id) => `/api/v1/zaps/${id}/rejections`],
   ['DELETE', (id) => `/api/v1/zaps/${id}`],
   ['GET', (id) => `/api/v1/runs?zapId=${id}&limit=${id}&status=${id}&cursor=${id}`],
   ['GET', (id) => `/api/v1/runs/${id}`],

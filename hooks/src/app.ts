@@ -108,16 +108,16 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
       await recordRejection(sql, zapId, rejectionOf(request, senderIp, new Uint8Array(0), reason))
       throw new HttpError(403, 'invalid_verify_token', `${reason}; set "verify": {..., "verifyToken": "<the token you gave the sender>"}`)
     }
-    return new Response(challenge, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+    return handshake(new Response(challenge, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } }))
   }
 
   type Context<Params> = { request: Request; params: Params; server: { requestIP(request: Request): { address: string } | null } | null }
   const ipOf = ({ request, server }: Context<unknown>) => server?.requestIP(request)?.address ?? null
   const byZap = (context: Context<{ zapId: string }>) => counted(() => receive(context.request, ipOf(context), context.params.zapId))
   const byOwner = (context: Context<{ userId: string; zapId: string }>) => counted(() => receive(context.request, ipOf(context), context.params.zapId, context.params.userId))
-  const checkByZap = (context: Context<{ zapId: string }>) => answerSubscription(context.request, ipOf(context), context.params.zapId)
+  const checkByZap = (context: Context<{ zapId: string }>) => counted(() => answerSubscription(context.request, ipOf(context), context.params.zapId))
   const checkByOwner = (context: Context<{ userId: string; zapId: string }>) =>
-    answerSubscription(context.request, ipOf(context), context.params.zapId, context.params.userId)
+    counted(() => answerSubscription(context.request, ipOf(context), context.params.zapId, context.params.userId))
 
   return new Elysia()
     .use(requestHandling(log))

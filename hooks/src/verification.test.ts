@@ -383,6 +383,13 @@ describe('the verification setting', () => {
     expect((await send(zap.id, '{}', {})).status).toBe(202)
   })
 
+  test('the catalog lists every scheme with the JSON Schema of its setting', async () => {
+    const { verifySchemes } = (await call(api, 'GET', '/api/v1/catalog')).body
+    expect(verifySchemes.map((entry: { scheme: string }) => entry.scheme)).toEqual(['none', 'standard-webhooks', 'github', 'stripe', 'shopify', 'slack', 'hmac', 'basic', 'bearer'])
+    const hmac = verifySchemes.find((entry: { scheme: string }) => entry.scheme === 'hmac')
+    expect(hmac.setting).toMatchObject({ type: 'object', required: expect.arrayContaining(['scheme', 'secrets', 'header']), additionalProperties: false })
+  })
+
   test('the secret shorthand is a standard-webhooks setting', async () => {
     const { token } = await signUp()
     const zap = await createZap(token, { secret: whsec() })

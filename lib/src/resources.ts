@@ -140,6 +140,12 @@ export const catalogEntry = v.object({
 })
 export type CatalogEntry = v.InferOutput<typeof catalogEntry>
 
+export const verifySchemeEntry = v.object({
+  scheme: v.string(),
+  description: v.string(),
+  setting: v.pipe(v.record(v.string(), v.unknown()), v.description('The JSON Schema of the zap’s `verify` for this scheme')),
+})
+
 export const trigger = v.object({
   body: v.pipe(v.unknown(), v.description('JSON bodies parsed, form bodies as an object, anything else as text; null when empty')),
   contentType: v.nullable(v.string()),

@@ -97,24 +97,40 @@ const standardWebhooks = v.pipe(
   v.check((setting) => Boolean(setting.secrets || setting.publicKeys), 'standard-webhooks needs secrets (v1) or publicKeys (v1a)'),
 )
 
+const schemeNone = v.strictObject({ scheme: v.literal('none'), verifyToken })
+const github = v.strictObject({ scheme: v.literal('github'), secrets, verifyToken })
+const stripe = v.strictObject({ scheme: v.literal('stripe'), secrets, toleranceSeconds, verifyToken })
+const shopify = v.strictObject({ scheme: v.literal('shopify'), secrets, verifyToken })
+const slack = v.strictObject({ scheme: v.literal('slack'), secrets, toleranceSeconds, verifyToken })
+const basic = v.strictObject({ scheme: v.literal('basic'), secrets: secretsOf(basicCredentials, 'username:password'), verifyToken })
+const bearer = v.strictObject({ scheme: v.literal('bearer'), secrets: secretsOf(secretText, 'token'), verifyToken })
+
 /** The verification setting of a zap's trigger, as `POST`/`PATCH /api/v1/zaps` take it in `verify`. */
 export const verify = v.pipe(
-  v.variant('scheme', [
-    v.strictObject({ scheme: v.literal('none'), verifyToken }),
-    standardWebhooks,
-    v.strictObject({ scheme: v.literal('github'), secrets, verifyToken }),
-    v.strictObject({ scheme: v.literal('stripe'), secrets, toleranceSeconds, verifyToken }),
-    v.strictObject({ scheme: v.literal('shopify'), secrets, verifyToken }),
-    v.strictObject({ scheme: v.literal('slack'), secrets, toleranceSeconds, verifyToken }),
-    hmac,
-    v.strictObject({ scheme: v.literal('basic'), secrets: secretsOf(basicCredentials, 'username:password'), verifyToken }),
-    v.strictObject({ scheme: v.literal('bearer'), secrets: secretsOf(secretText, 'token'), verifyToken }),
-  ]),
+  v.variant('scheme', [schemeNone, standardWebhooks, github, stripe, shopify, slack, hmac, basic, bearer]),
   v.description(
     'How webhooks are verified: none, standard-webhooks (also svix-* headers), github, stripe, shopify, slack, hmac (any header), basic or bearer; ' +
       'null accepts any request',
   ),
 )
+
+/** Each scheme with what it checks and its setting's schema, for the catalog. */
+export const verifySchemes = [
+  { scheme: 'none', description: 'Nothing is checked; a verifyToken only answers GET subscription checks', setting: schemeNone },
+  {
+    scheme: 'standard-webhooks',
+    description: 'Standard Webhooks and Svix: webhook-* or svix-* headers, v1 HMAC-SHA256 with base64 secrets or v1a ed25519 with public keys; dedupes on webhook-id',
+    setting: standardWebhooks,
+  },
+  { scheme: 'github', description: 'GitHub: X-Hub-Signature-256 (sha256=<hex HMAC of the body>); dedupes on X-GitHub-Delivery', setting: github },
+  { scheme: 'stripe', description: 'Stripe: Stripe-Signature (t=…,v1=<hex HMAC of "<t>.<body>">); dedupes on the event id', setting: stripe },
+  { scheme: 'shopify', description: 'Shopify: X-Shopify-Hmac-Sha256 (base64 HMAC of the body); dedupes on X-Shopify-Webhook-Id', setting: shopify },
+  { scheme: 'slack', description: 'Slack: X-Slack-Signature (v0=<hex HMAC of "v0:<timestamp>:<body>">); answers url_verification; dedupes on event_id', setting: slack },
+  { scheme: 'hmac', description: 'Any HMAC sender: the header, algorithm, encoding, prefix and signed content you describe', setting: hmac },
+  { scheme: 'basic', description: 'HTTP Basic credentials ("username:password")', setting: basic },
+  { scheme: 'bearer', description: 'A bearer token in Authorization', setting: bearer },
+] as const
+
 export type Verify = v.InferOutput<typeof verify>
 export type VerifyScheme = Verify['scheme']
 export type VerifyOf<Scheme extends VerifyScheme> = Extract<Verify, { scheme: Scheme }>
@@ -122,7 +138,7 @@ export type VerifyOf<Scheme extends VerifyScheme> = Extract<Verify, { scheme: Sc
 /** What `GET` shows of a setting: its scheme and options, never a secret or the verify token. */
 export const verifyView = v.pipe(
   v.object({
-    scheme: v.picklist(['none', 'standard-webhooks', 'github', 'stripe', 'shopify', 'slack', 'hmac', 'basic', 'bearer']),
+    scheme: v.picklist(verifySchemes.map((entry) => entry.scheme)),
     secretCount: v.pipe(v.number(), v.integer(), v.minValue(0), v.description('How many secrets are configured (never shown)')),
     hasVerifyToken: v.boolean(),
     publicKeys: v.optional(v.array(v.string())),
