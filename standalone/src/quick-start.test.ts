@@ -94,8 +94,7 @@ describe('the README quick start, as a newcomer runs it', () => {
     const checkout = join(home, 'zap')
     // The committed HEAD, as anyone cloning gets it.
     const clone = Bun.spawnSync(['git', 'clone', '--quiet', root, checkout], { stderr: 'pipe' })
-    expect(clone.stderr.toString()).toBe('')
-    expect(clone.exitCode).toBe(0)
+    expect(clone.exitCode, clone.stderr.toString()).toBe(0)
     const head = (cwd: string) => Bun.spawnSync(['git', 'rev-parse', 'HEAD'], { cwd }).stdout.toString()
     expect(head(checkout)).toBe(head(root))
 
