@@ -303,13 +303,17 @@ describe('handshakes', () => {
   })
 
   test('a Meta-style GET subscription check echoes hub.challenge for the zap’s verifyToken only', async () => {
-    const { token } = await signUp()
+    const { token, user } = await signUp()
     const verifyToken = 'meta-verify-token-42'
     const zap = await createZap(token, { verify: { scheme: 'hmac', secrets: [hex()], header: 'x-hub-signature-256', prefix: 'sha256=', verifyToken } })
     const check = (query: string) => hooks.handle(new Request(`http://localhost/hooks/${zap.id}?${query}`))
     const answered = await check(`hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=${verifyToken}`)
     expect(answered.status).toBe(200)
     expect(await answered.text()).toBe('1158201444')
+    const byOwner = await hooks.handle(new Request(`http://localhost/hooks/catch/${user.id}/${zap.id}?hub.mode=subscribe&hub.challenge=7&hub.verify_token=${verifyToken}`))
+    expect(await byOwner.text()).toBe('7')
+    const otherOwner = await hooks.handle(new Request(`http://localhost/hooks/catch/${crypto.randomUUID()}/${zap.id}?hub.mode=subscribe&hub.challenge=7&hub.verify_token=${verifyToken}`))
+    expect(otherOwner.status).toBe(404)
     const wrong = await check('hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guessed-token')
     expect(wrong.status).toBe(403)
     expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('invalid_verify_token')
