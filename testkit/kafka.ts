@@ -11,7 +11,9 @@ export type KafkaBroker = {
   stop(): Promise<void>
   /** Stops the broker but keeps its ports and data, to simulate Kafka going away. */
   pause(): Promise<void>
-  /** Starts the paused broker again on the same ports and data and waits until it serves. */
+  /** Kills the broker with SIGKILL, as a crash would, keeping its ports and data for `resume`. */
+  kill(): Promise<void>
+  /** Starts the paused or killed broker again on the same ports and data and waits until it serves. */
   resume(): Promise<void>
 }
 
@@ -65,6 +67,10 @@ export async function startKafka(options: { cacheDir?: string } = {}): Promise<K
     stop,
     pause: async () => {
       if (broker) await stopProcess(broker)
+    },
+    kill: async () => {
+      broker?.kill('SIGKILL')
+      await broker?.exited
     },
     resume: start,
   }

@@ -29,9 +29,29 @@ export function createOutboxProducer(kafka: Kafka) {
   return kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
 }
 
-/** A worker's consumer: short fetch waits keep rebalances and shutdowns quick; small fetches keep a backlog out of memory. */
+/** How often a worker heartbeats, in and between batches: a third of the shortest session the broker allows by default (6 s). */
+export const heartbeatIntervalMs = 1_000
+/**
+ * How long a member may take to finish its batch and rejoin when the group rebalances. A step that
+ * could not take its lease (the database away) holds its batch for up to the step timeout, so the
+ * step timeout must stay well under this (checked at start).
+ */
+export const rebalanceTimeoutMs = 60_000
+
+/**
+ * A worker's consumer: a short session and frequent heartbeats hand a dead worker's partitions to
+ * the others within seconds; short fetch waits keep rebalances and shutdowns quick; small fetches
+ * keep a backlog out of memory.
+ */
 export function createStepConsumer(kafka: Kafka, groupId: string, sessionTimeout: number) {
-  return kafka.consumer({ groupId, sessionTimeout, heartbeatInterval: 3_000, maxWaitTimeInMs: 500, maxBytesPerPartition: 64 * 1024 })
+  return kafka.consumer({
+    groupId,
+    sessionTimeout,
+    heartbeatInterval: heartbeatIntervalMs,
+    rebalanceTimeout: rebalanceTimeoutMs,
+    maxWaitTimeInMs: 500,
+    maxBytesPerPartition: 64 * 1024,
+  })
 }
 
 export function kafkaTransport(producer: Producer, topic: string): Transport {

@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import { logLevel, positiveInteger, readEnv } from '@zap/lib/env'
 import { apiEntries, jwtSecretInProduction, publicHooksUrl } from '@zap/api/env'
 import { hooksEntries } from '@zap/hooks/env'
-import { kafkaEntries, stepEntries, stepTimeoutFitsSession } from '@zap/worker/env'
+import { kafkaEntries, stepEntries, stepTimeoutFitsRebalance } from '@zap/worker/env'
 import { relayEntries, retentionEntries } from '@zap/processor/env'
 
 const standaloneObject = v.object({
@@ -24,7 +24,7 @@ type Env = v.InferOutput<typeof standaloneObject>
 export const standaloneEnv = v.pipe(
   standaloneObject,
   jwtSecretInProduction<Env>(),
-  stepTimeoutFitsSession<Env>(),
+  stepTimeoutFitsRebalance<Env>(),
   v.transform((env) => ({ ...env, PUBLIC_HOOKS_URL: publicHooksUrl(env) })),
 )
 

@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs'
+import { heartbeatIntervalMs } from '@zap/lib/kafka'
 import pLimit from 'p-limit'
 import * as v from 'valibot'
 import { stepMessage, type StepMessage } from '@zap/lib/messages'
@@ -18,7 +19,7 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
   const limit = pLimit(concurrency)
 
   async function eachBatch({ batch, heartbeat }: EachBatchPayload) {
-    const heartbeats = setInterval(() => heartbeat().catch(() => {}), 3_000)
+    const heartbeats = setInterval(() => heartbeat().catch(() => {}), heartbeatIntervalMs)
     try {
       const messages = batch.messages.flatMap((message) => parseMessage(message.value, log))
       await Promise.all(messages.map((message) => limit(() => handledOrLeased(handler, message))))
@@ -27,6 +28,14 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
     }
   }
 
+  // kafkajs restarts a crashed consumer itself, for as long as Kafka stays away; when it gives up
+  // (an error it deems permanent), nothing consumes any more: exit for the supervisor to restart.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) return
+    log.fatal({ err: payload.error }, 'the Kafka consumer stopped for good; exiting for a restart')
+    log.flush()
+    process.exit(1)
+  })
   await consumer.subscribe({ topic, fromBeginning: true })
   await consumer.run({ eachBatch, partitionsConsumedConcurrently: 6 })
   return {

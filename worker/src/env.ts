@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { databaseUrl, durationList, flag, logLevel, metricsPort, positiveInteger, readEnv } from '@zap/lib/env'
+import { rebalanceTimeoutMs } from '@zap/lib/kafka'
 import type { ExecuteOptions } from './execute.ts'
 import { createMailer } from './steps/email.ts'
 import { resolveWithDns } from './targets.ts'
@@ -8,12 +9,16 @@ import { createFairShare } from './fair-share.ts'
 // How long a step waits in memory for a fair share of the slots before it goes back to the outbox.
 const fairShareWaitMs = 250
 const detachAfterMs = 500
+const maxStepTimeoutMs = rebalanceTimeoutMs / 2
 
 export const kafkaEntries = {
   KAFKA_TOPIC: v.optional(v.string(), 'zap-events'),
   KAFKA_PARTITIONS: positiveInteger(6),
   KAFKA_GROUP: v.optional(v.string(), 'zap-workers'),
-  KAFKA_SESSION_TIMEOUT_MS: positiveInteger(30_000),
+  KAFKA_SESSION_TIMEOUT_MS: v.pipe(
+    positiveInteger(6_000),
+    v.minValue(6_000, 'KAFKA_SESSION_TIMEOUT_MS must be at least 6000 (the broker refuses shorter sessions by default, and workers heartbeat every second)'),
+  ),
 }
 
 export const stepEntries = {
@@ -32,10 +37,10 @@ export const stepEntries = {
   AUTO_REPLAY_SCHEDULE: v.optional(durationList, '5m,30m,1h,3h,6h'),
 }
 
-export const stepTimeoutFitsSession = <Env extends { STEP_TIMEOUT_MS: number; KAFKA_SESSION_TIMEOUT_MS: number }>() =>
+export const stepTimeoutFitsRebalance = <Env extends { STEP_TIMEOUT_MS: number }>() =>
   v.check<Env, string>(
-    (env) => env.STEP_TIMEOUT_MS < env.KAFKA_SESSION_TIMEOUT_MS / 2,
-    'STEP_TIMEOUT_MS must be under half of KAFKA_SESSION_TIMEOUT_MS, so a slow target never causes a rebalance',
+    (env) => env.STEP_TIMEOUT_MS <= maxStepTimeoutMs,
+    `STEP_TIMEOUT_MS must be at most ${maxStepTimeoutMs} (half the consumer's ${rebalanceTimeoutMs} ms rebalance timeout), so a batch held by steps that could not take their lease still ends in time to rejoin the group`,
   )
 
 const workerObject = v.object({
@@ -48,7 +53,7 @@ const workerObject = v.object({
   ...stepEntries,
 })
 
-export const workerEnv = v.pipe(workerObject, stepTimeoutFitsSession<v.InferOutput<typeof workerObject>>())
+export const workerEnv = v.pipe(workerObject, stepTimeoutFitsRebalance<v.InferOutput<typeof workerObject>>())
 
 export const readWorkerEnv = () => readEnv(workerEnv)
 
