@@ -21,6 +21,7 @@ import { hooksDocument } from './document.ts'
 import { webhookLimits } from './limits.ts'
 import type { RateLimit } from '@zap/sql/rate-limits'
 import { ingestion, type IngestLimits } from './ingest.ts'
+import { endSpan, SpanKind, startSpan, traceParentOf, type Span } from '@zap/lib/trace'
 
 export type HooksOptions = {
   sql: Sql
@@ -37,8 +38,9 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   const limitWebhook = webhookLimits(sql, webhookRateLimit)
   const ingest = ingestion(sql, ingestLimits)
 
-  async function receive(request: Request, senderIp: string | null, zapId: string, ownerId?: string) {
+  async function receive(span: Span | null, request: Request, senderIp: string | null, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
+    span?.setAttribute('zap.zap_id', zapId)
     const deadline = ingest.deadline()
     await deadline.before(limitWebhook(zapId))
     const bytes = await readLimitedBody(request, maxBodyBytes)
@@ -57,7 +59,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
     if (idempotencyKey !== null && Buffer.byteLength(idempotencyKey) > maxIdempotencyKeyBytes) {
       throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key (or webhook-id) is longer than ${maxIdempotencyKeyBytes} bytes`)
     }
-    const input = { zapId, ownerId, trigger, idempotencyKey, verified: false }
+    const input = { zapId, ownerId, trigger, idempotencyKey, verified: false, traceParent: traceParentOf(span) }
     const result = await ingest.store(deadline, async (tx) => {
       const first = await acceptRun(tx, input)
       if (first.outcome !== 'needs_verification') return first
@@ -78,6 +80,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
       case 'challenge':
         return handshake(Response.json({ challenge: result.challenge }))
       case 'accepted':
+        span?.setAttribute('zap.run_id', result.runId)
         wakeRelays()
         return new Response(JSON.stringify({ runId: result.runId, ...(result.debouncedInto ? { debouncedInto: result.debouncedInto } : {}) }), { status: 202, headers: jsonHeaders })
       case 'duplicate':
@@ -113,8 +116,8 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
 
   type Context<Params> = { request: Request; params: Params; server: { requestIP(request: Request): { address: string } | null } | null }
   const ipOf = ({ request, server }: Context<unknown>) => server?.requestIP(request)?.address ?? null
-  const byZap = (context: Context<{ zapId: string }>) => counted(() => receive(context.request, ipOf(context), context.params.zapId))
-  const byOwner = (context: Context<{ userId: string; zapId: string }>) => counted(() => receive(context.request, ipOf(context), context.params.zapId, context.params.userId))
+  const byZap = (context: Context<{ zapId: string }>) => counted((span) => receive(span, context.request, ipOf(context), context.params.zapId))
+  const byOwner = (context: Context<{ userId: string; zapId: string }>) => counted((span) => receive(span, context.request, ipOf(context), context.params.zapId, context.params.userId))
   const checkByZap = (context: Context<{ zapId: string }>) => counted(() => answerSubscription(context.request, ipOf(context), context.params.zapId))
   const checkByOwner = (context: Context<{ userId: string; zapId: string }>) =>
     counted(() => answerSubscription(context.request, ipOf(context), context.params.zapId, context.params.userId))
@@ -154,23 +157,27 @@ function rejectionOf(request: Request, senderIp: string | null, body: Uint8Array
   return { reason, method: request.method, senderIp, bodyBytes: body.byteLength, bodyPreview: preview }
 }
 
-/** Counts a webhook request by outcome as it is answered: the error code of a refusal is its reason. */
-async function counted(receive: () => Promise<Response>) {
+/** Counts a webhook request by outcome as it is answered (the error code of a refusal is its reason), in a span of its own while tracing is on. */
+async function counted(receive: (span: Span | null) => Promise<Response>) {
   const endTimer = webhookIngestSeconds.startTimer()
+  const span = startSpan('webhook ingest', SpanKind.SERVER, null)
   let outcome: string
   let reason = ''
+  let status = 500
   try {
-    const response = await receive()
+    const response = await receive(span)
+    status = response.status
     outcome = response.status === 202 ? 'accepted' : handshakes.has(response) ? 'handshake' : 'duplicate'
     return response
   } catch (error) {
-    const status = error instanceof HttpError ? error.status : isDatabaseDown(error) ? 503 : 500
+    status = error instanceof HttpError ? error.status : isDatabaseDown(error) ? 503 : 500
     outcome = status >= 500 ? 'failed' : 'rejected'
     reason = error instanceof HttpError ? error.code : isDatabaseDown(error) ? 'database_unavailable' : 'internal'
     throw error
   } finally {
     webhooksReceived.inc({ outcome: outcome!, reason })
     endTimer({ outcome: outcome! })
+    endSpan(span, { 'zap.outcome': outcome!, 'http.response.status_code': status }, status >= 500)
   }
 }
 

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { databaseUrl, logLevel, port, positiveInteger, rateLimit, readEnv } from '@zap/lib/env'
+import { databaseUrl, logLevel, port, positiveInteger, rateLimit, readEnv, tracingEntries } from '@zap/lib/env'
 
 export const hooksEntries = {
   HOOKS_PORT: port(3002),
@@ -10,7 +10,7 @@ export const hooksEntries = {
   INGEST_MAX_PENDING: positiveInteger(1_000),
 }
 
-export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries })
+export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries, ...tracingEntries })
 
 export const readHooksEnv = () => readEnv(hooksEnv)
 

@@ -5,9 +5,12 @@ import { hooksLimitsFrom, readHooksEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
+import { tracingSettingsFrom } from '@zap/lib/env'
+import { startTracing } from '@zap/lib/trace'
 
 const env = readHooksEnv()
 const log = createLogger('hooks', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
+const stopTracing = await startTracing('hooks', tracingSettingsFrom(env))
 // A statement of a webhook answered 503 rolls back when it finishes; this bounds how long it may hold its connection.
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE, statementTimeoutMs: 2 * env.INGEST_TIMEOUT_MS })
 const probeSql = connectProbe(env.DATABASE_URL)
@@ -21,4 +24,5 @@ stopOnSignals(async () => {
   database.stop()
   await app.stop()
   await Promise.all([sql.end({ timeout: 5 }), probeSql.end({ timeout: 1 })])
+  await stopTracing()
 }, log)

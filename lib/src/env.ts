@@ -56,3 +56,13 @@ export const logLevel = v.optional(v.picklist(logLevels, `LOG_LEVEL must be one 
 
 /** METRICS_PORT of the processor and the worker: `/metrics`, `/healthz` and `/readyz` there, none when unset. */
 export const metricsPort = v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(65535)))
+
+/** OpenTelemetry tracing, on when OTEL_EXPORTER_OTLP_ENDPOINT is set; OTEL_BSP_SCHEDULE_DELAY is how often spans are sent. */
+export const tracingEntries = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: v.optional(v.pipe(v.string(), v.regex(/^https?:\/\/[^/]/, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://localhost:4318'))),
+  OTEL_BSP_SCHEDULE_DELAY: positiveInteger(5_000),
+}
+
+type TracingEnv = v.InferOutput<v.ObjectSchema<typeof tracingEntries, undefined>>
+
+export const tracingSettingsFrom = (env: TracingEnv) => ({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, exportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY })

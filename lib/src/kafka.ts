@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs'
 import type { Logger } from './log.ts'
 import type { StepMessage, Transport } from './messages.ts'
+import { endSpan, isTracing, SpanKind, startSpan, traceParentOf } from './trace.ts'
 
 export function createKafka(brokers: string, clientId: string, log: Logger) {
   return new Kafka({
@@ -57,13 +58,28 @@ export function createStepConsumer(kafka: Kafka, groupId: string, sessionTimeout
 export function kafkaTransport(producer: Producer, topic: string): Transport {
   return {
     async publish(messages: StepMessage[]) {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })),
-      })
+      if (isTracing()) return publishTraced(producer, topic, messages)
+      await producer.send({ topic, acks: -1, messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })) })
     },
   }
+}
+
+/** Sends each message in a publish span under its run's trace, with that span's `traceparent` in the message headers. */
+async function publishTraced(producer: Producer, topic: string, messages: StepMessage[]) {
+  const spans = messages.map((message) =>
+    startSpan(`publish ${topic}`, SpanKind.PRODUCER, message.traceParent, { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'zap.run_id': message.runId, 'zap.step.index': message.stepIndex }),
+  )
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map(({ traceParent, ...message }, index) => ({ key: message.runId, value: JSON.stringify(message), headers: { traceparent: traceParentOf(spans[index]!)! } })),
+    })
+  } catch (error) {
+    for (const span of spans) endSpan(span, {}, true)
+    throw error
+  }
+  for (const span of spans) endSpan(span)
 }
 
 /**

@@ -8,7 +8,8 @@ export const stepMessage = v.object({
   replay: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
 })
 
-export type StepMessage = v.InferOutput<typeof stepMessage>
+/** `traceParent`, the run's trace context while tracing is on, travels in the Kafka message's headers. */
+export type StepMessage = v.InferOutput<typeof stepMessage> & { traceParent?: string | null }
 
 /** How the processor hands step messages to workers: Kafka in the real stack. */
 export type Transport = {

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { databaseUrl, logLevel, metricsPort, positiveInteger, readEnv } from '@zap/lib/env'
+import { databaseUrl, logLevel, metricsPort, positiveInteger, readEnv, tracingEntries } from '@zap/lib/env'
 
 export const relayEntries = {
   OUTBOX_BATCH_SIZE: positiveInteger(500),
@@ -35,6 +35,7 @@ export const processorEnv = v.object({
   KAFKA_PARTITIONS: positiveInteger(6),
   ...relayEntries,
   ...retentionEntries,
+  ...tracingEntries,
 })
 
 export const readProcessorEnv = () => readEnv(processorEnv)

@@ -7,11 +7,14 @@ import { startRelay } from './relay.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
+import { tracingSettingsFrom } from '@zap/lib/env'
+import { startTracing } from '@zap/lib/trace'
 import { serveMetrics, watchOutbox } from '@zap/lib/metrics'
 import { outboxStats } from '@zap/sql/outbox'
 
 const env = readProcessorEnv()
 const log = createLogger('processor', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
+const stopTracing = await startTracing('processor', tracingSettingsFrom(env))
 const sql = connect(env.DATABASE_URL, { max: 3 })
 const kafka = createKafka(env.KAFKA_BROKERS, 'zap-processor', log)
 await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
@@ -34,4 +37,5 @@ stopOnSignals(async () => {
   await Promise.all([relay.stop(), retention.stop()])
   await producer.disconnect()
   await sql.end({ timeout: 5 })
+  await stopTracing()
 }, log)

@@ -5,6 +5,7 @@ import type { Logger } from '@zap/lib/log'
 import { messagesPublished } from '@zap/lib/metrics'
 import { isDatabaseDown } from '@zap/lib/database'
 import { trackOutage } from '@zap/lib/outage'
+import { isTracing } from '@zap/lib/trace'
 
 export type RelayOptions = { sql: Sql; transport: Transport; batchSize: number; pollMs: number; log: Logger }
 
@@ -26,7 +27,7 @@ export function startRelay({ sql, transport, batchSize, pollMs, log }: RelayOpti
   async function drain() {
     let total = 0
     for (let relayed = batchSize; relayed === batchSize && running; total += relayed) {
-      relayed = await relayOutboxBatch(sql, batchSize, (messages) => transport.publish(messages))
+      relayed = await relayOutboxBatch(sql, batchSize, (messages) => transport.publish(messages), isTracing())
       messagesPublished.inc(relayed)
     }
     return total

@@ -4,17 +4,19 @@ import type { StepMessage } from '@zap/lib/messages'
 /**
  * Claims due outbox rows (other relays skip them), hands them to `publish`, and deletes them only
  * once `publish` resolved; if it throws, the rows stay for the next pass. Returns how many it relayed.
+ * With `withTraceParent`, each message carries its run's trace context.
  */
-export async function relayOutboxBatch(sql: Sql, batchSize: number, publish: (messages: StepMessage[]) => Promise<void>) {
+export async function relayOutboxBatch(sql: Sql, batchSize: number, publish: (messages: StepMessage[]) => Promise<void>, withTraceParent = false) {
   return sql.begin(async (tx) => {
     const rows = await tx<(StepMessage & { id: string })[]>`
       select id, run_id as "runId", step_index as "stepIndex", attempt, replay
+        ${withTraceParent ? tx`, (select trace_parent from runs where runs.id = outbox.run_id) as "traceParent"` : tx``}
       from outbox where available_at <= now()
       order by available_at, id
       limit ${batchSize}
       for update skip locked`
     if (rows.length === 0) return 0
-    await publish(rows.map(({ runId, stepIndex, attempt, replay }) => ({ runId, stepIndex, attempt, replay })))
+    await publish(rows.map(({ id, ...message }) => message))
     await tx`delete from outbox where id in ${tx(rows.map((row) => row.id))}`
     return rows.length
   })

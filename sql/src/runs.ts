@@ -11,7 +11,7 @@ export type Acceptance =
   | { outcome: 'unknown_zap' | 'disabled' }
   | { outcome: 'needs_verification'; verify: Verify }
 
-type AcceptInput = { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; verified: boolean }
+type AcceptInput = { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; verified: boolean; traceParent?: string | null }
 
 /**
  * Stores a run and its first outbox row in one statement, inside the caller's transaction (so the
@@ -25,9 +25,9 @@ export async function acceptRun(sql: TransactionSql, input: AcceptInput): Promis
       select id, user_id, version, enabled, verify, keep_sensitive_headers, concurrency, debounce from zaps
       where id = ${input.zapId} and deleted_at is null and (${input.ownerId ?? null}::uuid is null or user_id = ${input.ownerId ?? null})
     ), run as (
-      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key, concurrency_key)
+      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key, concurrency_key, trace_parent)
       select ${newId()}, z.id, z.user_id, z.version, t.body, ${trigger.contentType}, ${keptHeaders(sql)}, t.query, ${input.idempotencyKey},
-        ${concurrencyKeyOf(sql)}
+        ${concurrencyKeyOf(sql)}, ${input.traceParent ?? null}
       from zap z, (select ${sql.json(trigger.body as never)}::jsonb as body, ${sql.json(trigger.headers)}::jsonb as headers, ${sql.json(trigger.query)}::jsonb as query) t
       where z.enabled and (z.verify is null or ${input.verified}) and z.debounce is null
       on conflict (zap_id, idempotency_key) do nothing
@@ -77,9 +77,9 @@ async function acceptDebouncedRun(tx: TransactionSql, input: AcceptInput, deboun
     for update of o skip locked`
   const [run] = await tx<{ id: string }[]>`
     insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key,
-      concurrency_key, debounce_key, status, debounced_into, finished_at)
+      concurrency_key, debounce_key, status, debounced_into, finished_at, trace_parent)
     select ${newId()}, z.id, z.user_id, z.version, t.body, ${trigger.contentType}, ${keptHeaders(tx)}, t.query, ${input.idempotencyKey},
-      ${concurrencyKeyOf(tx)}, ${key}, ${open ? 'debounced' : 'queued'}, ${open?.id ?? null}, ${open ? tx`now()` : null}
+      ${concurrencyKeyOf(tx)}, ${key}, ${open ? 'debounced' : 'queued'}, ${open?.id ?? null}, ${open ? tx`now()` : null}, ${input.traceParent ?? null}
     from zaps z, (select ${tx.json(trigger.body as never)}::jsonb as body, ${tx.json(trigger.headers)}::jsonb as headers, ${tx.json(trigger.query)}::jsonb as query) t
     where z.id = ${input.zapId}
     on conflict (zap_id, idempotency_key) do nothing

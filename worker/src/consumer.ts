@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload } from 'kafkajs'
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs'
 import { heartbeatIntervalMs } from '@zap/lib/kafka'
 import pLimit from 'p-limit'
 import * as v from 'valibot'
@@ -21,7 +21,7 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
   async function eachBatch({ batch, heartbeat }: EachBatchPayload) {
     const heartbeats = setInterval(() => heartbeat().catch(() => {}), heartbeatIntervalMs)
     try {
-      const messages = batch.messages.flatMap((message) => parseMessage(message.value, log))
+      const messages = batch.messages.flatMap((message) => parseMessage(message, log))
       await Promise.all(messages.map((message) => limit(() => handledOrLeased(handler, message))))
     } finally {
       clearInterval(heartbeats)
@@ -52,9 +52,12 @@ const handledOrLeased = (handler: StepHandler, message: StepMessage) =>
     handler.handle(message, () => resolve('leased')).then(resolve, reject)
   })
 
-function parseMessage(value: Buffer | null, log: Logger): StepMessage[] {
+function parseMessage({ value, headers }: KafkaMessage, log: Logger): StepMessage[] {
   try {
-    return [v.parse(stepMessage, JSON.parse(value?.toString() ?? ''))]
+    const message: StepMessage = v.parse(stepMessage, JSON.parse(value?.toString() ?? ''))
+    // The publish span's context, sent only while tracing is on.
+    if (headers?.traceparent) message.traceParent = headers.traceparent.toString()
+    return [message]
   } catch {
     log.warn({ value: value?.toString().slice(0, 200) }, 'ignoring a malformed message')
     return []

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { databaseUrl, durationList, flag, logLevel, metricsPort, positiveInteger, readEnv } from '@zap/lib/env'
+import { databaseUrl, durationList, flag, logLevel, metricsPort, positiveInteger, readEnv, tracingEntries } from '@zap/lib/env'
 import { rebalanceTimeoutMs } from '@zap/lib/kafka'
 import type { ExecuteOptions } from './execute.ts'
 import { createMailer } from './steps/email.ts'
@@ -51,6 +51,7 @@ const workerObject = v.object({
   DATABASE_POOL_SIZE: positiveInteger(10),
   ...kafkaEntries,
   ...stepEntries,
+  ...tracingEntries,
 })
 
 export const workerEnv = v.pipe(workerObject, stepTimeoutFitsRebalance<v.InferOutput<typeof workerObject>>())

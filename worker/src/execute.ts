@@ -16,6 +16,7 @@ import { permanentFailure, type StepOutcome } from './steps/result.ts'
 import { concurrencySlotOf, holdForTarget, pauseOf } from './flow.ts'
 import type { FairShare } from './fair-share.ts'
 import { retriesScheduled, runsFinished, stepExecutions, stepSeconds } from '@zap/lib/metrics'
+import { describeSpan, inSpan, SpanKind, type Span } from '@zap/lib/trace'
 
 export type ExecuteOptions = {
   maxAttempts: number
@@ -56,24 +57,36 @@ const fairShareRetryMs = 1_000
  * A step held back by a concurrency limit, a rate limit or a paused target goes back through the
  * outbox for later ('deferred') without calling anything.
  */
-export async function executeStep(sql: Sql, message: StepMessage, options: ExecuteOptions, log: Logger, onDetached?: () => void): Promise<Execution> {
+export function executeStep(sql: Sql, message: StepMessage, options: ExecuteOptions, log: Logger, onDetached?: () => void): Promise<Execution> {
+  const attributes = { 'zap.run_id': message.runId, 'zap.step.index': message.stepIndex, 'zap.step.attempt': message.attempt }
+  return inSpan('step', SpanKind.CONSUMER, message.traceParent, attributes, (span) => execute(sql, message, options, log, span, onDetached))
+}
+
+async function execute(sql: Sql, message: StepMessage, options: ExecuteOptions, log: Logger, span: Span | null, onDetached?: () => void): Promise<Execution> {
   const context = await loadStepContext(sql, message.runId)
   const step = context?.steps[message.stepIndex]
   if (!context || !step || !isDue(context, message)) {
     log.debug('step already done or no longer due; skipped')
+    describeSpan(span, { 'zap.step.outcome': 'skipped' })
     return 'skipped'
   }
+  span?.updateName(`step ${step.type}`)
+  describeSpan(span, { 'zap.step.type': step.type, 'zap.zap_id': context.zapId })
   const slot = concurrencySlotOf(context, message)
   if (slot && !(await admitRun(sql, slot, message))) {
     log.debug({ zapId: context.zapId }, 'waiting for a concurrency slot')
+    describeSpan(span, { 'zap.step.outcome': 'deferred' })
     return 'deferred'
   }
   if (context.wait && !slot) await clearWait(sql, message.runId)
   const startedAt = new Date()
   const prepared = prepare(step, context, options)
   const lease: Lease = { id: null }
-  const outcome = prepared.step ? await callWithinLimits(sql, prepared.step, context, message, options, log, lease, onDetached) : prepared.outcome
-  if (outcome === 'deferred') return 'deferred'
+  const outcome = prepared.step ? await callWithinLimits(sql, prepared.step, context, message, options, log, lease, span, onDetached) : prepared.outcome
+  if (outcome === 'deferred') {
+    describeSpan(span, { 'zap.step.outcome': 'deferred' })
+    return 'deferred'
+  }
   const retryDelayMs = outcome.kind === 'failed' ? retryDelay(message.attempt, outcome.retryAfterMs, options) : 0
   const pause = prepared.step ? pauseOf(prepared.step, outcome, retryDelayMs) : null
   if (pause) await pauseTarget(sql, context.userId, pause.host, pause.until, pause.reason)
@@ -93,6 +106,7 @@ export async function executeStep(sql: Sql, message: StepMessage, options: Execu
   if (lease.id) await dropLease(sql, await lease.id).catch(() => {})
   const ms = Date.now() - startedAt.getTime()
   const line = { zapId: context.zapId, type: step.type, status: record.status, runStatus: record.runStatus, ms, error: record.error ?? undefined }
+  describeSpan(span, { 'zap.step.outcome': execution === 'executed' ? record.status : 'skipped' }, execution === 'executed' && (record.status === 'failed' || record.status === 'retrying'))
   if (execution === 'executed') {
     log.info(line, `step ${record.status}`)
     countExecution(step.type, record.status, ms, ended && autoReplayMs === undefined ? record.runStatus : null)
@@ -121,6 +135,7 @@ async function callWithinLimits(
   options: ExecuteOptions,
   log: Logger,
   lease: Lease,
+  span: Span | null,
   onDetached?: () => void,
 ): Promise<StepOutcome | 'deferred'> {
   const defer = async (deferral: Deferral) => {
@@ -145,7 +160,7 @@ async function callWithinLimits(
         lease.id.then(onDetached, () => {})
       }, options.detachAfterMs)
     }
-    return await attempt(step, context, message, options)
+    return await attempt(step, context, message, options, span)
   } finally {
     clearTimeout(detach)
     release()
@@ -221,8 +236,9 @@ function prepare(step: Step, context: StepContext, options: ExecuteOptions): { i
   return { input, step: parsed.output }
 }
 
-function attempt(step: Step, context: StepContext, message: StepMessage, options: ExecuteOptions) {
+function attempt(step: Step, context: StepContext, message: StepMessage, options: ExecuteOptions, span: Span | null) {
   return runStepType(step, {
+    span,
     idempotencyKey: `${message.runId}:${message.stepIndex}`,
     recorded: context.recorded.find((recorded) => recorded.index === message.stepIndex),
     allowPrivateTargets: options.allowPrivateTargets,

@@ -7,10 +7,13 @@ import { createStepHandler } from './handler.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
+import { tracingSettingsFrom } from '@zap/lib/env'
+import { startTracing } from '@zap/lib/trace'
 import { serveMetrics, watchConsumerLag } from '@zap/lib/metrics'
 
 const env = readWorkerEnv()
 const log = createLogger('worker', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
+const stopTracing = await startTracing('worker', tracingSettingsFrom(env))
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
 const kafka = createKafka(env.KAFKA_BROKERS, 'zap-worker', log)
 await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
@@ -37,4 +40,5 @@ stopOnSignals(async () => {
   await consuming.stop()
   await lag.close()
   await sql.end({ timeout: 5 })
+  await stopTracing()
 }, log)

@@ -2,8 +2,9 @@ import * as v from 'valibot'
 import { findUnstorableText, type httpConfig } from '@zap/lib/steps'
 import { BlockedTargetError, fetchFrom, resolveTarget, type Resolve } from '../targets.ts'
 import { permanentFailure, retryableFailure, succeeded, type StepOutcome } from './result.ts'
+import { describeSpan, inSpan, SpanKind, traceParentOf, type Span } from '@zap/lib/trace'
 
-export type HttpStepOptions = { allowPrivateTargets: boolean; resolve: Resolve; timeoutMs: number; maxResponseBytes: number; idempotencyKey: string }
+export type HttpStepOptions = { allowPrivateTargets: boolean; resolve: Resolve; timeoutMs: number; maxResponseBytes: number; idempotencyKey: string; span?: Span | null }
 
 type HttpConfig = v.InferOutput<typeof httpConfig>
 
@@ -24,6 +25,18 @@ export async function runHttpStep(config: HttpConfig, options: HttpStepOptions):
   }
   const headers = new Headers(config.headers as Record<string, string> | undefined)
   headers.set('idempotency-key', options.idempotencyKey)
+  // Only the method and the host: a URL's path or query may hold a token.
+  const attributes = { 'http.request.method': config.method, 'server.address': url.hostname, 'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80) }
+  return inSpan(config.method, SpanKind.CLIENT, options.span, attributes, async (span) => {
+    if (span) headers.set('traceparent', traceParentOf(span)!)
+    const outcome = await send(config, url, addresses, headers, options)
+    const status = (outcome.output as { status?: number } | undefined)?.status
+    describeSpan(span, status === undefined ? {} : { 'http.response.status_code': status }, outcome.kind === 'failed')
+    return outcome
+  })
+}
+
+async function send(config: HttpConfig, url: URL, addresses: string[], headers: Headers, options: HttpStepOptions): Promise<StepOutcome> {
   const body = encodeBody(config, headers)
   const timeoutMs = Math.min(config.timeoutMs ?? options.timeoutMs, options.timeoutMs)
   let response: Response

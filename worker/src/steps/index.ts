@@ -6,8 +6,11 @@ import { runFilterStep } from './filter.ts'
 import { runHttpStep } from './http.ts'
 import type { Resolve } from '../targets.ts'
 import { succeeded, type StepOutcome } from './result.ts'
+import type { Span } from '@zap/lib/trace'
 
 export type StepRuntime = {
+  /** The step's span, parent of what it calls; null while tracing is off. */
+  span: Span | null
   idempotencyKey: string
   recorded: RecordedStep | undefined
   allowPrivateTargets: boolean
