@@ -33,3 +33,11 @@ export async function startSmtpServer() {
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
+
+/** A received mail's text with quoted-printable undone (soft line breaks joined, =XX bytes decoded as UTF-8). */
+export function mailText(mail: ReceivedMail) {
+  const body = mail.raw.slice(mail.raw.indexOf('\r\n\r\n') + 4)
+  if (!/^content-transfer-encoding:\s*quoted-printable/im.test(mail.raw.slice(0, mail.raw.indexOf('\r\n\r\n')))) return body
+  const bytes = body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => `%${hex}`)
+  return decodeURIComponent(bytes.replace(/%(?![0-9A-F]{2})/g, '%25'))
+}

@@ -8,6 +8,7 @@ import { openapiDocs } from '@zap/lib/openapi'
 import { replayRunBody } from '@zap/lib/resources'
 import { authRoutes, type AuthOptions, type AuthRateLimits } from './auth.ts'
 import { jsonBodies, type BodyLimits } from './body.ts'
+import { alertRoutes } from './alerts.ts'
 import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
 import { zapRoutes } from './zaps.ts'
@@ -27,6 +28,7 @@ export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, 
             { name: 'catalog', description: 'The step types a zap can use' },
             { name: 'zaps', description: 'A webhook and its steps; changing the steps makes a new version' },
             { name: 'runs', description: 'One execution of a zap per accepted webhook, and replays of failed runs' },
+            { name: 'alerts', description: 'Failure alerts: the secret that signs their webhooks' },
             { name: 'health', description: 'Liveness and readiness probes' },
           ],
           components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The token from signUp or logIn' } } },
@@ -40,3 +42,4 @@ export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, 
     .use(catalogRoutes)
     .use(zapRoutes(sql, auth, hooksUrl, smtpConfigured))
     .use(runRoutes(sql, auth))
+    .use(alertRoutes(sql, auth))

@@ -1,9 +1,10 @@
 import { Elysia } from 'elysia'
 import type { Sql } from '@zap/sql/db'
 import { createZap, deleteZap, findZap, listZaps, updateZap, type StoredZap } from '@zap/sql/zaps'
-import { badRequest, notFound } from '@zap/lib/errors'
+import { badRequest, conflict, notFound } from '@zap/lib/errors'
+import { hasAlertSecret } from '@zap/sql/alerts'
 import * as v from 'valibot'
-import { createZapBody, updateZapBody, webhookRejection, zap } from '@zap/lib/resources'
+import { createZapBody, updateZapBody, webhookRejection, zap, type OnFailure } from '@zap/lib/resources'
 import { listRejections, rejectionsKept } from '@zap/sql/rejections'
 import { errorResponses } from '@zap/lib/openapi'
 import { authenticated, type AuthOptions } from './auth.ts'
@@ -19,6 +20,16 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
     return { zap: present(zap) }
   }
 
+  // Alerts need their way out set up first: an SMTP server for email, the user's signing secret for webhooks.
+  async function requireAlertSetup(onFailure: OnFailure | null | undefined, userId: string) {
+    if (onFailure?.email !== undefined && !smtpConfigured) {
+      throw badRequest('onFailure.email: email alerts need an SMTP server; set SMTP_URL on the server', [{ path: 'onFailure.email', message: 'SMTP_URL is not configured' }])
+    }
+    if (onFailure?.webhook !== undefined && !(await hasAlertSecret(sql, userId))) {
+      throw conflict('alert_secret_missing', 'Webhook alerts are signed with your alert secret: create it first with POST /api/v1/alerts/secret (zap alerts secret), then set onFailure.webhook')
+    }
+  }
+
   return new Elysia({ prefix: '/api/v1/zaps' })
     .use(authenticated(sql, auth))
     .post(
@@ -26,13 +37,14 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
       async ({ userId, body, set }) => {
         requireSmtpFor(body.steps, smtpConfigured)
         requireOneVerify(body)
+        await requireAlertSetup(body.onFailure, userId)
         set.status = 201
         return { zap: present(await createZap(sql, userId, body)) }
       },
       {
         parse: 'json',
         body: createZapBody,
-        response: { 201: oneZap('The new zap, version 1, with its webhook URL'), ...errorResponses(400, 401, 413, 415) },
+        response: { 201: oneZap('The new zap, version 1, with its webhook URL'), ...errorResponses(400, 401, 409, 413, 415) },
         detail: { operationId: 'createZap', summary: 'Create a zap', ...secured },
       },
     )
@@ -50,13 +62,14 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
       async ({ userId, params, body }) => {
         if (body.steps) requireSmtpFor(body.steps, smtpConfigured)
         requireOneVerify(body)
+        await requireAlertSetup(body.onFailure, userId)
         return found(await updateZap(sql, userId, params.id, body))
       },
       {
         parse: 'json',
         params: idParams,
         body: updateZapBody,
-        response: { 200: oneZap('The changed zap'), ...errorResponses(400, 401, 404, 413, 415) },
+        response: { 200: oneZap('The changed zap'), ...errorResponses(400, 401, 404, 409, 413, 415) },
         detail: { operationId: 'updateZap', summary: 'Change a zap; new steps make a new version', ...secured },
       },
     )

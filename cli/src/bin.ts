@@ -1,5 +1,6 @@
 #!/usr/bin/env bun
 import { Command } from 'commander'
+import { alertsSecretCommand } from './commands/alerts-secret.ts'
 import { devCommand } from './commands/dev.ts'
 import { loginCommand } from './commands/login.ts'
 import { logoutCommand } from './commands/logout.ts'
@@ -40,6 +41,8 @@ const runs = new Command('runs')
   .addCommand(runsWatchCommand())
   .addCommand(runsReplayCommand())
 
+const alerts = new Command('alerts').description('Failure alerts of your zaps').addCommand(alertsSecretCommand())
+
 await new Command(zapCommand)
   .description('zap: webhook-triggered automations from your terminal')
   .version('0.1.0')
@@ -53,6 +56,7 @@ await new Command(zapCommand)
   .addCommand(stepsCommand())
   .addCommand(triggerCommand())
   .addCommand(runs)
+  .addCommand(alerts)
   .addCommand(devCommand())
   .addHelpText('after', helpFooter)
   .parseAsync()

@@ -13,6 +13,7 @@ const zapFile = v.object({
   concurrency: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
   debounce: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
   retentionDays: v.optional(v.nullable(v.number())),
+  onFailure: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
 })
 
 export type ZapFile = v.InferOutput<typeof zapFile>

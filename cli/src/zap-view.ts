@@ -21,6 +21,7 @@ export function printZap(zap: Zap) {
     ['Verified', zap.verify ? verifyNote(zap.id, zap.verify) : 'no, any request starts a run'],
     ...(zap.concurrency ? [['Concurrency', `at most ${zap.concurrency.limit} at once${zap.concurrency.key ? ` per ${zap.concurrency.key}` : ''}, in arrival order`] as [string, string]] : []),
     ...(zap.debounce ? [['Debounce', debounceNote(zap.debounce)] as [string, string]] : []),
+    ...(zap.onFailure ? [['On failure', [zap.onFailure.webhook, zap.onFailure.email].filter(Boolean).join(' and ')] as [string, string]] : []),
     ['Retention', zap.retentionDays ? `finished runs kept ${zap.retentionDays} days` : 'the server default'],
     ['Created', `${zap.createdAt} (${ago(zap.createdAt)})`],
     ['Updated', `${zap.updatedAt} (${ago(zap.updatedAt)})`],

@@ -67,6 +67,13 @@ export const runsPruned = new Counter({
   registers,
 })
 
+export const alertsSent = new Counter({
+  name: 'zap_failure_alerts_total',
+  help: 'Failure alert deliveries by channel (webhook, email) and outcome (delivered, failed after its tries)',
+  labelNames: ['channel', 'outcome'] as const,
+  registers,
+})
+
 /** Outbox gauges read from the database once per scrape; a failed read leaves the last values. */
 export function watchOutbox(read: () => Promise<{ depth: number; oldestDueSeconds: number }>, log: Logger) {
   let last = { depth: 0, oldestDueSeconds: 0 }

@@ -70,6 +70,20 @@ const retentionDays = v.pipe(
   v.description('Days this zap\'s finished runs are kept, failed ones included; null: the server default (RUN_RETENTION_DAYS, FAILED_RUN_RETENTION_DAYS)'),
 )
 
+export const onFailure = v.pipe(
+  v.object({
+    webhook: v.optional(v.pipe(v.string(), v.maxLength(2048), v.url('onFailure.webhook must be a URL'), v.regex(/^https?:\/\//i, 'onFailure.webhook must be an http or https URL'))),
+    email: v.optional(email),
+  }),
+  v.check((value) => value.webhook !== undefined || value.email !== undefined, 'onFailure needs a webhook URL, an email address or both'),
+  v.description('Where to report a run that finally failed (after its retries and automatic replays): a webhook signed with your alert secret (POST /api/v1/alerts/secret) and/or an email; null: nowhere'),
+)
+export type OnFailure = v.InferOutput<typeof onFailure>
+
+export const alertSecret = v.object({
+  secret: v.pipe(v.string(), v.description('The Standard Webhooks secret (whsec_...) that signs your failure alerts; shown only now')),
+})
+
 export const createZapBody = v.object({
   name: zapName,
   steps,
@@ -82,6 +96,7 @@ export const createZapBody = v.object({
   concurrency: v.optional(concurrency),
   debounce: v.optional(debounce),
   retentionDays: v.optional(v.nullable(retentionDays)),
+  onFailure: v.optional(v.nullable(onFailure)),
 })
 export const updateZapBody = v.object({
   name: v.optional(zapName),
@@ -95,6 +110,7 @@ export const updateZapBody = v.object({
   concurrency: v.optional(v.nullable(concurrency)),
   debounce: v.optional(v.nullable(debounce)),
   retentionDays: v.optional(v.nullable(retentionDays)),
+  onFailure: v.optional(v.nullable(onFailure)),
 })
 export type CreateZapInput = v.InferOutput<typeof createZapBody>
 export type UpdateZapInput = v.InferOutput<typeof updateZapBody>
@@ -117,6 +133,7 @@ export const zap = v.object({
   webhookRateLimit: v.nullable(webhookRateLimit),
   keepSensitiveHeaders,
   retentionDays: v.nullable(retentionDays),
+  onFailure: v.nullable(onFailure),
   webhookUrl: v.string(),
   createdAt: timestamp,
   updatedAt: timestamp,

@@ -2,6 +2,7 @@ import type { Sql } from '@zap/sql/db'
 import { pruneFinishedRuns, type RetentionPolicy } from '@zap/sql/retention'
 import type { Logger } from '@zap/lib/log'
 import { runsPruned } from '@zap/lib/metrics'
+import { repeatUntilStopped } from '@zap/lib/repeat'
 
 export type RetentionOptions = { sql: Sql; policy: RetentionPolicy; batchSize: number; intervalMs: number; pauseMs: number; log: Logger }
 
@@ -10,48 +11,17 @@ export type RetentionOptions = { sql: Sql; policy: RetentionPolicy; batchSize: n
  * between batches, so a large prune never holds locks or the database long enough to slow ingestion.
  */
 export function startRetention({ sql, policy, batchSize, intervalMs, pauseMs, log }: RetentionOptions) {
-  let running = true
-  let wake = () => {}
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms)
-      wake = () => {
-        clearTimeout(timer)
-        resolve()
+  return repeatUntilStopped(async (running) => {
+    let pruned = 0
+    try {
+      for (let deleted: number | null = batchSize; deleted === batchSize && running(); await Bun.sleep(pauseMs)) {
+        deleted = await pruneFinishedRuns(sql, policy, batchSize)
+        pruned += deleted ?? 0
+        runsPruned.inc(deleted ?? 0)
       }
-    })
-
-  async function prune() {
-    let total = 0
-    while (running) {
-      const deleted = await pruneFinishedRuns(sql, policy, batchSize)
-      if (deleted === null) break
-      total += deleted
-      runsPruned.inc(deleted)
-      if (deleted < batchSize) break
-      await sleep(pauseMs)
+    } catch (error) {
+      log.warn({ err: error }, 'pruning old runs failed; trying again at the next interval')
     }
-    return total
-  }
-
-  async function loop() {
-    while (running) {
-      try {
-        const pruned = await prune()
-        if (pruned > 0) log.info({ pruned }, `deleted ${pruned} runs past their retention`)
-      } catch (error) {
-        log.warn({ err: error }, 'pruning old runs failed; trying again at the next interval')
-      }
-      if (running) await sleep(intervalMs)
-    }
-  }
-
-  const done = loop()
-  return {
-    async stop() {
-      running = false
-      wake()
-      await done
-    },
-  }
+    if (pruned > 0) log.info({ pruned }, `deleted ${pruned} runs past their retention`)
+  }, intervalMs)
 }

@@ -10,16 +10,16 @@ const zapColumns = (sql: Sql) => sql`
   z.id, z.name, z.enabled, z.auto_replay as "autoReplay", z.concurrency, z.debounce, z.version, v.steps,
   z.verify is not null and z.verify ->> 'scheme' <> 'none' as "hasSecret", ${verifyView(sql)} as verify,
   z.webhook_rate_limit as "webhookRateLimit", z.keep_sensitive_headers as "keepSensitiveHeaders",
-  z.retention_days as "retentionDays", z.created_at as "createdAt", z.updated_at as "updatedAt"`
+  z.retention_days as "retentionDays", z.on_failure as "onFailure", z.created_at as "createdAt", z.updated_at as "updatedAt"`
 
 export async function createZap(sql: Sql, userId: string, input: CreateZapInput) {
   const id = newId()
   await sql`
     with zap as (
-      insert into zaps (id, user_id, name, enabled, auto_replay, verify, webhook_rate_limit, keep_sensitive_headers, concurrency, debounce, retention_days)
+      insert into zaps (id, user_id, name, enabled, auto_replay, verify, webhook_rate_limit, keep_sensitive_headers, concurrency, debounce, retention_days, on_failure)
       values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.autoReplay ?? false}, ${jsonOrNull(sql, verifyOfInput(input))},
         ${input.webhookRateLimit ? sql.json(input.webhookRateLimit) : null}, ${input.keepSensitiveHeaders ?? false},
-        ${jsonOrNull(sql, input.concurrency)}, ${jsonOrNull(sql, input.debounce)}, ${input.retentionDays ?? null})
+        ${jsonOrNull(sql, input.concurrency)}, ${jsonOrNull(sql, input.debounce)}, ${input.retentionDays ?? null}, ${jsonOrNull(sql, input.onFailure)})
       returning id
     )
     insert into zap_versions (zap_id, version, steps) select id, 1, ${sql.json(input.steps as never)} from zap`
@@ -67,6 +67,7 @@ export async function updateZap(
         concurrency = ${input.concurrency === undefined ? tx`concurrency` : jsonOrNull(tx, input.concurrency)},
         debounce = ${input.debounce === undefined ? tx`debounce` : jsonOrNull(tx, input.debounce)},
         retention_days = ${input.retentionDays === undefined ? tx`retention_days` : input.retentionDays},
+        on_failure = ${input.onFailure === undefined ? tx`on_failure` : jsonOrNull(tx, input.onFailure)},
         version = ${version},
         updated_at = now()
       where id = ${id}`

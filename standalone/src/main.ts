@@ -7,7 +7,8 @@ import { authRateLimitsFrom } from '@zap/api/env'
 import { createHooks } from '@zap/hooks/app'
 import { hooksLimitsFrom } from '@zap/hooks/env'
 import { createStepHandler } from '@zap/worker/handler'
-import { executeOptionsFrom } from '@zap/worker/env'
+import { alertOptionsFrom, executeOptionsFrom } from '@zap/worker/env'
+import { startAlerts } from '@zap/worker/alerts'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
@@ -56,8 +57,10 @@ try {
   })
   const api = listen('API_PORT', env.API_PORT, () => apiApp.listen({ port: env.API_PORT, reusePort: false }))
   started.push(() => api.stop())
-  const pipeline = await startPipeline(sql, env, createStepHandler(sql, executeOptionsFrom(env), log), log)
+  const executeOptions = executeOptionsFrom(env)
+  const pipeline = await startPipeline(sql, env, createStepHandler(sql, executeOptions, log), log)
   started.push(pipeline.stop)
+  started.push(startAlerts(alertOptionsFrom(sql, executeOptions, log)).stop)
   const hooksApp = createHooks({ sql, database, log, ...hooksLimitsFrom(env) })
   const hooks = listen('HOOKS_PORT', env.HOOKS_PORT, () => hooksApp.listen({ port: env.HOOKS_PORT, reusePort: false }))
   started.push(() => hooks.stop())

@@ -5,6 +5,9 @@ import type { ExecuteOptions } from './execute.ts'
 import { createMailer } from './steps/email.ts'
 import { resolveWithDns } from './targets.ts'
 import { createFairShare } from './fair-share.ts'
+import type { AlertOptions } from './alerts.ts'
+import type { Sql } from '@zap/sql/db'
+import type { Logger } from '@zap/lib/log'
 
 // How long a step waits in memory for a fair share of the slots before it goes back to the outbox.
 const fairShareWaitMs = 250
@@ -35,6 +38,7 @@ export const stepEntries = {
   SMTP_URL: v.optional(v.pipe(v.string(), v.regex(/^smtps?:\/\//, 'SMTP_URL must look like smtp://user:pass@host:587 or smtps://...'))),
   SMTP_FROM: v.optional(v.string(), 'zap <zap@localhost>'),
   AUTO_REPLAY_SCHEDULE: v.optional(durationList, '5m,30m,1h,3h,6h'),
+  ALERT_THROTTLE_MS: positiveInteger(5 * 60_000),
 }
 
 export const stepTimeoutFitsRebalance = <Env extends { STEP_TIMEOUT_MS: number }>() =>
@@ -76,5 +80,16 @@ export function executeOptionsFrom(env: StepEnv): ExecuteOptions {
     mailer: createMailer(env.SMTP_URL, env.SMTP_FROM, env.STEP_TIMEOUT_MS),
     fairShare: createFairShare(env.WORKER_CONCURRENCY, fairShareWaitMs),
     detachAfterMs,
+    alertThrottleMs: env.ALERT_THROTTLE_MS,
   }
 }
+
+/** The failure alert sender's options, sharing the step executor's mailer and address checks. */
+export const alertOptionsFrom = (sql: Sql, options: ExecuteOptions, log: Logger): AlertOptions => ({
+  sql,
+  mailer: options.mailer,
+  allowPrivateTargets: options.allowPrivateTargets,
+  resolve: options.resolve,
+  timeoutMs: options.stepTimeoutMs,
+  log,
+})

@@ -3,6 +3,7 @@ import type { Sql } from '@zap/sql/db'
 import { loadStepContext, recordStepAttempt, type StepContext, type StepRecord } from '@zap/sql/execution'
 import { admitRun, clearWait, deferStep, dropLease, leaseStep, pauseTarget, wakeParkedRuns, type Deferral } from '@zap/sql/flow'
 import { replayRun } from '@zap/sql/replays'
+import { noteRunFailure } from '@zap/sql/alerts'
 import type { StepMessage } from '@zap/lib/messages'
 import type { Logger } from '@zap/lib/log'
 import { step as stepSchema, type Step } from '@zap/lib/steps'
@@ -34,6 +35,8 @@ export type ExecuteOptions = {
   fairShare: FairShare | null
   /** A step still running after this long gets a lease and lets its Kafka batch move on. */
   detachAfterMs: number
+  /** Failures of one zap within this long after its last alert are folded into its next one. */
+  alertThrottleMs: number
 }
 
 export type Execution = 'executed' | 'skipped' | 'deferred'
@@ -109,7 +112,9 @@ async function execute(sql: Sql, message: StepMessage, options: ExecuteOptions, 
   describeSpan(span, { 'zap.step.outcome': execution === 'executed' ? record.status : 'skipped' }, execution === 'executed' && (record.status === 'failed' || record.status === 'retrying'))
   if (execution === 'executed') {
     log.info(line, `step ${record.status}`)
+    const finallyFailed = record.runStatus === 'failed' && autoReplayMs === undefined
     countExecution(step.type, record.status, ms, ended && autoReplayMs === undefined ? record.runStatus : null)
+    if (finallyFailed) await noteRunFailure(sql, { runId: message.runId, stepIndex: message.stepIndex, stepType: step.type, error: record.error }, options.alertThrottleMs)
   } else log.debug(line, 'step recorded by an earlier delivery; result dropped')
   return execution
 }

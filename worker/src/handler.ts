@@ -1,5 +1,6 @@
 import type { Sql } from '@zap/sql/db'
 import { failRunOnInternalError } from '@zap/sql/execution'
+import { noteRunFailure } from '@zap/sql/alerts'
 import { outboxNotifier } from '@zap/sql/outbox'
 import type { StepMessage } from '@zap/lib/messages'
 import { isDatabaseDown } from '@zap/lib/database'
@@ -34,7 +35,10 @@ export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger
         if (!isDatabaseDown(error) && failures >= 2) {
           stepLog.error({ err: error }, 'unexpected error running the step; failing the run')
           const failed = await failRunOnInternalError(sql, message.runId, message.stepIndex, 'unknown', `Internal error: ${reason}`)
-          if (failed) runsFinished.inc({ status: 'failed' })
+          if (failed) {
+            runsFinished.inc({ status: 'failed' })
+            await noteRunFailure(sql, { runId: message.runId, stepIndex: message.stepIndex, stepType: 'unknown', error: `Internal error: ${reason}` }, options.alertThrottleMs)
+          }
           return failed
         }
         if (isDatabaseDown(error)) outage.down(error)

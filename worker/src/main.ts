@@ -2,7 +2,8 @@ import { connect, connectProbe } from '@zap/sql/db'
 import { watchDatabase } from '@zap/lib/health'
 import { consumerLagReader, createKafka, createStepConsumer, ensureTopic } from '@zap/lib/kafka'
 import { consumeSteps } from './consumer.ts'
-import { executeOptionsFrom, readWorkerEnv } from './env.ts'
+import { alertOptionsFrom, executeOptionsFrom, readWorkerEnv } from './env.ts'
+import { startAlerts } from './alerts.ts'
 import { createStepHandler } from './handler.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
@@ -24,7 +25,9 @@ consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
   log.info({ group: payload.groupId, partitions }, `zap worker ready: joined ${payload.groupId} with ${partitions} partitions`)
 })
 
-const handler = createStepHandler(sql, executeOptionsFrom(env), log)
+const executeOptions = executeOptionsFrom(env)
+const handler = createStepHandler(sql, executeOptions, log)
+const alerts = startAlerts(alertOptionsFrom(sql, executeOptions, log))
 const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
 const lag = consumerLagReader(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP)
 watchConsumerLag(lag.read, log)
@@ -37,7 +40,7 @@ stopOnSignals(async () => {
   database?.stop()
   await metricsServer?.stop()
   await probeSql?.end({ timeout: 1 })
-  await consuming.stop()
+  await Promise.all([consuming.stop(), alerts.stop()])
   await lag.close()
   await sql.end({ timeout: 5 })
   await stopTracing()

@@ -51,7 +51,7 @@ async function zapFromFlags(flags: Flags): Promise<ZapInput> {
   const steps = flags.step ? flags.step.map(parseStepFlag) : file.steps
   if (!name) throw new CliError('The zap needs a name: pass --name "..." or put "name" in the file.')
   if (!steps?.length) throw new CliError(`The zap needs at least one step: pass --step 'log:{"message":"hi"}' or put "steps" in the file. Step types: ${zapCommand} steps`)
-  return { name, steps, enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret, verify: flags.verify !== undefined ? parseVerifyFlag(flags.verify) : file.verify, concurrency: file.concurrency ?? undefined, debounce: file.debounce ?? undefined, retentionDays: flags.retentionDays ?? file.retentionDays }
+  return { name, steps, enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret, verify: flags.verify !== undefined ? parseVerifyFlag(flags.verify) : file.verify, concurrency: file.concurrency ?? undefined, debounce: file.debounce ?? undefined, retentionDays: flags.retentionDays ?? file.retentionDays, onFailure: file.onFailure ?? undefined }
 }
 
 async function askNewZap(api: Api): Promise<ZapInput> {
