@@ -11,6 +11,7 @@ import { jsonBodies, type BodyLimits } from './body.ts'
 import { alertRoutes } from './alerts.ts'
 import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
+import { statusRoutes } from './status.ts'
 import { zapRoutes } from './zaps.ts'
 
 export type ApiOptions = { sql: Sql; database: DatabaseWatch; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits; rateLimits: AuthRateLimits }
@@ -43,3 +44,4 @@ export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, 
     .use(zapRoutes(sql, auth, hooksUrl, smtpConfigured))
     .use(runRoutes(sql, auth))
     .use(alertRoutes(sql, auth))
+    .use(statusRoutes(sql, auth))

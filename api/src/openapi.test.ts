@@ -50,7 +50,7 @@ describe('the OpenAPI documents', () => {
     expect(document.servers?.length).toBeGreaterThan(0)
     const all = operations(document)
     expect(all.map((operation) => operation.operationId).sort()).toEqual([
-      'checkLiveness', 'checkReadiness', 'createZap', 'deleteZap', 'getCurrentUser', 'getRun', 'getZap', 'listRejections', 'listRuns',
+      'checkLiveness', 'checkReadiness', 'createZap', 'deleteZap', 'getCurrentUser', 'getRun', 'getStatus', 'getZap', 'listRejections', 'listRuns',
       'listStepTypes', 'listZaps', 'logIn', 'replayFailedRuns', 'replayRun', 'rotateAlertSecret', 'signUp', 'updateZap',
     ])
     for (const operation of all) {

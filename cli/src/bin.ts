@@ -9,6 +9,7 @@ import { runsReplayCommand } from './commands/runs-replay.ts'
 import { runsShowCommand } from './commands/runs-show.ts'
 import { runsWatchCommand } from './commands/runs-watch.ts'
 import { signupCommand } from './commands/signup.ts'
+import { statusCommand } from './commands/status.ts'
 import { stepsCommand } from './commands/steps.ts'
 import { triggerCommand } from './commands/trigger.ts'
 import { whoamiCommand } from './commands/whoami.ts'
@@ -56,6 +57,7 @@ await new Command(zapCommand)
   .addCommand(stepsCommand())
   .addCommand(triggerCommand())
   .addCommand(runs)
+  .addCommand(statusCommand())
   .addCommand(alerts)
   .addCommand(devCommand())
   .addHelpText('after', helpFooter)

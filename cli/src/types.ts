@@ -13,6 +13,7 @@ export type ZapInput = Omit<Json<resources.CreateZapInput>, 'steps' | 'concurren
   debounce?: Record<string, unknown>
 }
 export type Zap = Json<resources.Zap>
+export type StatusSummary = Json<resources.StatusSummary>
 export type WebhookRejection = Json<resources.WebhookRejection>
 export type RunStatus = resources.RunStatus
 export type RunSummary = Json<resources.RunSummary>

@@ -258,3 +258,22 @@ export type Json<T> = T extends Date
     : T extends object
       ? { [Key in keyof T]: Json<T[Key]> }
       : T
+
+const runsByStatus = v.pipe(
+  v.object({ queued: count, running: count, succeeded: count, failed: count, debounced: count }),
+  v.description('Runs created in the window, by their status now'),
+)
+
+export const statusSummary = v.object({
+  lastHour: runsByStatus,
+  lastDay: runsByStatus,
+  oldestQueued: v.pipe(
+    v.nullable(v.object({ runId: id, zapId: id, createdAt: timestamp, ageSeconds: count })),
+    v.description('Your run that has waited longest to start; null when none is queued'),
+  ),
+  failuresByZap: v.pipe(
+    v.array(v.object({ zapId: id, zapName: v.string(), failed: count, lastFailedAt: timestamp })),
+    v.description('Zaps with runs that failed in the last day, most failures first (at most 20)'),
+  ),
+})
+export type StatusSummary = v.InferOutput<typeof statusSummary>

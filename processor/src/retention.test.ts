@@ -15,7 +15,7 @@ afterAll(async () => {
 })
 
 /** A run accepted through hooks, then set to `status` and finished `daysAgo` days ago, with a step and a history row. */
-async function finishedRun(zapId: string, status: 'succeeded' | 'failed' | 'running', daysAgo: number) {
+async function finishedRun(zapId: string, status: 'succeeded' | 'failed' | 'debounced' | 'running', daysAgo: number) {
   const { body } = await call(hooks, 'POST', `/hooks/${zapId}`, { body: { n: 1 } })
   const runId: string = body.runId
   await sql`delete from outbox where run_id = ${runId}`
@@ -23,7 +23,7 @@ async function finishedRun(zapId: string, status: 'succeeded' | 'failed' | 'runn
     update runs set status = ${status}, created_at = now() - make_interval(days => ${daysAgo + 1}),
       finished_at = ${status === 'running' ? null : sql`now() - make_interval(days => ${daysAgo})`}
     where id = ${runId}`
-  await sql`insert into run_steps (run_id, index, type, status, attempts, finished_at) values (${runId}, 0, 'log', ${status === 'running' ? 'retrying' : status}, 1, now())`
+  await sql`insert into run_steps (run_id, index, type, status, attempts, finished_at) values (${runId}, 0, 'log', ${status === 'running' ? 'retrying' : status === 'debounced' ? 'skipped' : status}, 1, now())`
   await sql`insert into run_history (run_id, replay, version, from_step, cause, status, steps) values (${runId}, 0, 1, 0, 'manual', 'failed', '[]')`
   return runId
 }
@@ -44,6 +44,7 @@ describe('run retention', () => {
       failedInWindow: await finishedRun(zap.id, 'failed', 45),
       oldFailed: await finishedRun(zap.id, 'failed', 61),
       oldRunning: await finishedRun(zap.id, 'running', 400),
+      oldDebounced: await finishedRun(zap.id, 'debounced', 31),
       shortOld: await finishedRun(shortZap.id, 'succeeded', 3),
       shortOldFailed: await finishedRun(shortZap.id, 'failed', 3),
       shortRecent: await finishedRun(shortZap.id, 'succeeded', 1),
@@ -61,11 +62,12 @@ describe('run retention', () => {
       failedInWindow: true,
       oldFailed: false,
       oldRunning: true,
+      oldDebounced: false,
       shortOld: false,
       shortOldFailed: false,
       shortRecent: true,
     })
-    const pruned = [runs.oldSucceeded, runs.oldFailed, runs.shortOld, runs.shortOldFailed]
+    const pruned = [runs.oldSucceeded, runs.oldFailed, runs.oldDebounced, runs.shortOld, runs.shortOldFailed]
     const [leftovers] = await sql<{ steps: number; history: number }[]>`
       select (select count(*) from run_steps where run_id in ${sql(pruned)})::int as steps,
         (select count(*) from run_history where run_id in ${sql(pruned)})::int as history`

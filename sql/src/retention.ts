@@ -6,7 +6,7 @@ export type RetentionPolicy = { days: number; failedDays: number }
 const pruneLock = 0x7a61_7001
 
 /**
- * Deletes up to `batchSize` finished runs past their retention (the zap's `retention_days`, else the
+ * Deletes up to `batchSize` finished runs (debounced ones included) past their retention (the zap's `retention_days`, else the
  * policy's window for their status), oldest first, with their steps, history and any outbox rows.
  * Returns how many it deleted, or null when another process is pruning.
  */
@@ -19,7 +19,7 @@ export async function pruneFinishedRuns(sql: Sql, policy: RetentionPolicy, batch
         select r.id from runs r join zaps z on z.id = r.zap_id
         -- The shortest window in force bounds the index scan; the exact window is checked per run.
         where r.finished_at < now() - make_interval(days => least(${policy.days}::int, ${policy.failedDays}::int, (select min(retention_days) from zaps)))
-          and r.status in ('succeeded', 'failed')
+          and r.status in ('succeeded', 'failed', 'debounced')
           and r.finished_at < now() - make_interval(days => coalesce(z.retention_days, case r.status when 'failed' then ${policy.failedDays}::int else ${policy.days}::int end))
         order by r.finished_at
         limit ${batchSize}
