@@ -16,14 +16,20 @@ export type RunningPostgres = {
   thaw: () => void
 }
 
-const fastButNotDurable = ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off']
+const fastButNotDurable = ['-c', 'max_connections=300', '-c', 'fsync=off']
+// An immediate stop is a crash: asynchronous commits not yet written out would be lost, as they would in production.
+const commitsSurviveCrashes = ['-c', 'synchronous_commit=on']
+const commitsMayBeLost = ['-c', 'synchronous_commit=off']
 
-/** A throwaway real PostgreSQL server in a temp dir, tuned for tests rather than durability. */
-export async function startPostgres(): Promise<RunningPostgres> {
+/**
+ * A throwaway real PostgreSQL server in a temp dir, tuned for tests rather than durability: with
+ * `crashSafe` a commit survives an immediate stop (the process crashing), though not the machine's.
+ */
+export async function startPostgres(options: { crashSafe?: boolean } = {}): Promise<RunningPostgres> {
   const dir = await mkdtemp(join(tmpdir(), 'zap-pg-'))
   // Open to the postgres user that runs the server under root, so the data stays in here and goes with it.
   await chmod(dir, 0o755)
-  const server = await startEmbeddedPostgres(dir, { flags: fastButNotDurable })
+  const server = await startEmbeddedPostgres(dir, { flags: [...fastButNotDurable, ...(options.crashSafe ? commitsSurviveCrashes : commitsMayBeLost)] })
   return {
     url: server.url,
     port: server.port,

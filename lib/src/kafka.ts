@@ -26,7 +26,7 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
 }
 
 /** The outbox relay's producer: idempotent, so a retried send is not written twice (kafkajs needs one request in flight for that). */
-export function createOutboxProducer(kafka: Kafka) {
+function createOutboxProducer(kafka: Kafka) {
   return kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
 }
 
@@ -55,12 +55,33 @@ export function createStepConsumer(kafka: Kafka, groupId: string, sessionTimeout
   })
 }
 
-export function kafkaTransport(producer: Producer, topic: string): Transport {
+/**
+ * Publishes step messages through the outbox producer. After a failed send the next one starts from
+ * a fresh producer (a new producer id): a broker that lost its producer state (killed and restarted)
+ * answers the old producer's sequence numbers with OUT_OF_ORDER_SEQUENCE_NUMBER forever, and kafkajs
+ * never recovers from that by itself.
+ */
+export async function connectKafkaTransport(kafka: Kafka, topic: string): Promise<Transport & { disconnect: () => Promise<void> }> {
+  let producer: Producer = createOutboxProducer(kafka)
+  await producer.connect()
+  let failed = false
   return {
     async publish(messages: StepMessage[]) {
-      if (isTracing()) return publishTraced(producer, topic, messages)
-      await producer.send({ topic, acks: -1, messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })) })
+      if (failed) {
+        await producer.disconnect().catch(() => {})
+        producer = createOutboxProducer(kafka)
+        await producer.connect()
+        failed = false
+      }
+      try {
+        if (isTracing()) await publishTraced(producer, topic, messages)
+        else await producer.send({ topic, acks: -1, messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })) })
+      } catch (error) {
+        failed = true
+        throw error
+      }
     },
+    disconnect: () => producer.disconnect(),
   }
 }
 
@@ -112,13 +133,21 @@ export function consumerLagReader(kafka: Kafka, topic: string, groupId: string) 
   }
 }
 
-/** kafkajs's own lines, as lines of the process's logger. */
+/**
+ * kafkajs's own lines, as lines of the process's logger. While Kafka is away kafkajs logs every
+ * connection attempt, retry and consumer restart as an error; those go to debug, and the relay and
+ * the consumer log the outage once when it starts and once when it ends instead.
+ */
 function kafkaLogLine(log: Logger) {
   return ({ namespace, level, log: { message, timestamp, logger, ...fields } }: LogEntry) => {
     const line = { namespace, ...fields }
-    if (level === logLevel.ERROR) log.error(line, message)
+    const attempt = attemptNamespaces.has(namespace) || 'retryCount' in fields || /^(Crash|Restarting the consumer)/.test(message)
+    if (attempt) log.debug(line, message)
+    else if (level === logLevel.ERROR) log.error(line, message)
     else if (level === logLevel.WARN) log.warn(line, message)
     else if (level === logLevel.INFO) log.info(line, message)
     else log.debug(line, message)
   }
 }
+
+const attemptNamespaces = new Set(['Connection', 'BrokerPool'])

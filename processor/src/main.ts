@@ -1,6 +1,6 @@
 import { connect, connectProbe } from '@zap/sql/db'
 import { watchDatabase } from '@zap/lib/health'
-import { createKafka, createOutboxProducer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
+import { connectKafkaTransport, createKafka, ensureTopic } from '@zap/lib/kafka'
 import { readProcessorEnv, retentionOptionsFrom } from './env.ts'
 import { startRetention } from './retention.ts'
 import { startRelay } from './relay.ts'
@@ -18,10 +18,9 @@ const stopTracing = await startTracing('processor', tracingSettingsFrom(env))
 const sql = connect(env.DATABASE_URL, { max: 3 })
 const kafka = createKafka(env.KAFKA_BROKERS, 'zap-processor', log)
 await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
-const producer = createOutboxProducer(kafka)
-await producer.connect()
+const transport = await connectKafkaTransport(kafka, env.KAFKA_TOPIC)
 
-const relay = startRelay({ sql, transport: kafkaTransport(producer, env.KAFKA_TOPIC), batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
+const relay = startRelay({ sql, transport, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
 const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
 watchOutbox(() => outboxStats(sql), log)
 const probeSql = env.METRICS_PORT ? connectProbe(env.DATABASE_URL) : null
@@ -35,7 +34,7 @@ stopOnSignals(async () => {
   await metricsServer?.stop()
   await probeSql?.end({ timeout: 1 })
   await Promise.all([relay.stop(), retention.stop()])
-  await producer.disconnect()
+  await transport.disconnect()
   await sql.end({ timeout: 5 })
   await stopTracing()
 }, log)

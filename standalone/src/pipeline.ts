@@ -1,6 +1,6 @@
 import type { Sql } from '@zap/sql/db'
 import { requeueOrphanedRuns } from '@zap/sql/recovery'
-import { consumerLagReader, createKafka, createOutboxProducer, createStepConsumer, ensureTopic, kafkaTransport } from '@zap/lib/kafka'
+import { connectKafkaTransport, consumerLagReader, createKafka, createStepConsumer, ensureTopic } from '@zap/lib/kafka'
 import { watchConsumerLag, watchOutbox } from '@zap/lib/metrics'
 import { outboxStats } from '@zap/sql/outbox'
 import { startRelay } from '@zap/processor/relay'
@@ -32,9 +32,8 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
   }
   const kafka = createKafka(env.KAFKA_BROKERS, 'zap', log)
   await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
-  const producer = createOutboxProducer(kafka)
-  await producer.connect()
-  const relay = startRelay({ ...relayOptions, transport: kafkaTransport(producer, env.KAFKA_TOPIC) })
+  const transport = await connectKafkaTransport(kafka, env.KAFKA_TOPIC)
+  const relay = startRelay({ ...relayOptions, transport })
   const consumer = createStepConsumer(kafka, env.KAFKA_GROUP, env.KAFKA_SESSION_TIMEOUT_MS)
   await consumer.connect()
   const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
@@ -46,7 +45,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
       await Promise.all([relay.stop(), retention.stop()])
       await consuming.stop()
       await lag.close()
-      await producer.disconnect()
+      await transport.disconnect()
     },
   }
 }

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs'
 import { heartbeatIntervalMs } from '@zap/lib/kafka'
+import { trackOutage } from '@zap/lib/outage'
 import pLimit from 'p-limit'
 import * as v from 'valibot'
 import { stepMessage, type StepMessage } from '@zap/lib/messages'
@@ -30,8 +31,10 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
 
   // kafkajs restarts a crashed consumer itself, for as long as Kafka stays away; when it gives up
   // (an error it deems permanent), nothing consumes any more: exit for the supervisor to restart.
+  const outage = trackOutage(log, 'Kafka')
+  consumer.on(consumer.events.GROUP_JOIN, () => outage.up())
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (payload.restart) return
+    if (payload.restart) return outage.down(payload.error)
     log.fatal({ err: payload.error }, 'the Kafka consumer stopped for good; exiting for a restart')
     log.flush()
     process.exit(1)
