@@ -139,11 +139,14 @@ async function underLoad(name: string, fault: Fault) {
     expect(answers.filter((answer) => typeof answer.status === 'string')).toEqual([])
     expect(count(hooksOutput(), 'database unreachable')).toBe(outagesLogged + 1)
   }
+  const refusedOutsideOutage = answers.filter((answer) => answer.status === 503 && !fault.databaseDown)
+  const refusedAt = refusedOutsideOutage.map((answer) => answer.sentAt - downFrom)
+  const refusals = refusedAt.length === 0 ? '' : `${refusedAt.length} answered 503 (${[...new Set(refusedOutsideOutage.map((answer) => answer.message))].join('; ')}), sent ${Math.min(...refusedAt)}..${Math.max(...refusedAt)} ms after the fault began; `
   const firstAcceptedAfter = Math.min(...answers.filter((answer) => answer.status === 202 && answer.sentAt >= recoveredAt).map((answer) => answer.sentAt)) - recoveredAt
   const recovery = runs.recoveryMs
   expect(recovery).toBeLessThan(recoveryBoundMs)
   measured.push(
-    `  ${name}: ${JSON.stringify(byStatus)}; slowest answer ${Math.max(...answers.map((answer) => answer.ms))} ms; ` +
+    `  ${name}: ${JSON.stringify(byStatus)}; ${refusals}slowest answer ${Math.max(...answers.map((answer) => answer.ms))} ms; ` +
       `first 202 sent ${Math.max(0, firstAcceptedAfter)} ms after recovery; runs accepted before recovery all done ${recovery} ms after it; ` +
       `slowest run ${runs.slowestRunMs} ms from webhook to success; ` +
       `${duplicates} duplicate deliveries`,

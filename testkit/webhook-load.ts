@@ -1,5 +1,5 @@
 /** What one webhook of a steady load got back: a status and error code, or a client-side failure. */
-export type WebhookAnswer = { key: string; n: number; sentAt: number; ms: number; status: number | 'timeout' | 'refused' | 'error'; code?: string; runId?: string }
+export type WebhookAnswer = { key: string; n: number; sentAt: number; ms: number; status: number | 'timeout' | 'refused' | 'error'; code?: string; message?: string; runId?: string }
 
 /**
  * Sends webhooks to `url` at `perSecond`, each with its own Idempotency-Key (`<prefix>-<n>`) and
@@ -23,8 +23,8 @@ export function startWebhookLoad(url: string, { perSecond, prefix, clientTimeout
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
         signal: AbortSignal.timeout(clientTimeoutMs),
       })
-      const body = (await response.json().catch(() => ({}))) as { runId?: string; error?: { code: string } }
-      Object.assign(answer, { status: response.status, code: body.error?.code, runId: body.runId })
+      const body = (await response.json().catch(() => ({}))) as { runId?: string; error?: { code: string; message: string } }
+      Object.assign(answer, { status: response.status, code: body.error?.code, message: body.error?.message, runId: body.runId })
     } catch (error) {
       const name = (error as Error).name
       const code = (error as { code?: string }).code
