@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import { openapi, type ElysiaOpenAPIConfig } from '@elysiajs/openapi'
 import { toJsonSchema } from '@valibot/to-json-schema'
 import * as v from 'valibot'
+import { dirname, join } from 'node:path'
 import { apiError } from './resources.ts'
 
 type Document = {
@@ -52,7 +53,7 @@ const describedError = (status: ErrorStatus) => v.pipe(apiError, v.description(e
 export const healthStatus = v.object({ status: v.string() })
 
 /**
- * Serves `/openapi.json` and a docs page at `/docs`. `optionalBodies` gives, by operationId, the JSON body of
+ * Serves `/openapi.json` and a docs page at `/docs` (Swagger UI from the installed package, no CDN). `optionalBodies` gives, by operationId, the JSON body of
  * routes that may be sent without one: such a route cannot say `parse: 'json'`, which is how the others get
  * their body documented.
  */
@@ -63,15 +64,25 @@ export const openapiDocs = (document: Document, { optionalBodies = {} }: { optio
       const { paths } = response as { paths: Record<string, Record<string, Operation>> }
       for (const operation of Object.values(paths).flatMap((item) => Object.values(item))) tidy(operation, optionalBodies)
     })
+    .get('/docs/swagger-ui.css', () => docsAsset('swagger-ui.css', 'text/css; charset=utf-8'), { detail: { hide: true } })
+    .get('/docs/swagger-ui-bundle.js', () => docsAsset('swagger-ui-bundle.js', 'text/javascript; charset=utf-8'), { detail: { hide: true } })
     .use(
       openapi({
         path: '/docs',
         specPath: '/openapi.json',
+        // The page's script and style come from the installed swagger-ui-dist, so the docs work without internet access.
+        provider: 'swagger-ui',
+        swagger: { theme: '/docs/swagger-ui.css', cdn: '/docs/swagger-ui-bundle.js', validatorUrl: 'none', displayOperationId: true },
         mapJsonSchema: { valibot: jsonSchemaOf },
         // Plain objects in, so hand-written paths need not spell the plugin's OpenAPI types.
         documentation: { ...document, servers: [{ url: '/', description: 'The server that serves this document' }] } as ElysiaOpenAPIConfig['documentation'],
       }),
     )
+
+const swaggerUiDir = dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
+
+const docsAsset = (name: string, contentType: string) =>
+  new Response(Bun.file(join(swaggerUiDir, name)), { headers: { 'content-type': contentType, 'cache-control': 'public, max-age=86400' } })
 
 function tidy(operation: Operation, optionalBodies: Record<string, v.GenericSchema>) {
   const optional = optionalBodies[operation.operationId ?? '']
