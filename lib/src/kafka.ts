@@ -9,7 +9,9 @@ export function createKafka(brokers: string, clientId: string, log: Logger) {
     brokers: brokers.split(',').map((broker) => broker.trim()),
     logLevel: logLevel.ERROR,
     logCreator: () => kafkaLogLine(log.child({ component: 'kafkajs' })),
-    retry: { initialRetryTime: 200, retries: 8 },
+    // kafkajs waits up to 30 s between attempts by default, and a crashed consumer as long before it
+    // restarts: capped, a worker consumes again within seconds of Kafka coming back.
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
   })
 }
 
