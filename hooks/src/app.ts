@@ -60,7 +60,8 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
       throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key (or webhook-id) is longer than ${maxIdempotencyKeyBytes} bytes`)
     }
     const input = { zapId, ownerId, trigger, idempotencyKey, verified: false, traceParent: traceParentOf(span) }
-    const result = await ingest.store(deadline, async (tx) => {
+    const gathered = await ingest.storeGathered(deadline, input)
+    const result = gathered.outcome !== 'needs_transaction' ? gathered : await ingest.store(deadline, async (tx) => {
       const first = await acceptRun(tx, input)
       if (first.outcome !== 'needs_verification') return first
       const verification = verifyRequest(first.verify, { headers, body: bytes, decoded: trigger.body, now: Date.now() })

@@ -8,6 +8,8 @@ export const hooksEntries = {
   WEBHOOK_RATE_LIMIT: rateLimit('10000/5m'),
   INGEST_TIMEOUT_MS: positiveInteger(2_000),
   INGEST_MAX_PENDING: positiveInteger(1_000),
+  INGEST_BATCH_MS: positiveInteger(1),
+  INGEST_BATCH_SIZE: positiveInteger(100),
 }
 
 export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries, ...tracingEntries })
@@ -21,5 +23,5 @@ export const hooksLimitsFrom = (env: HooksEntries) => ({
   maxBodyBytes: env.MAX_BODY_BYTES,
   maxJsonDepth: env.MAX_JSON_DEPTH,
   webhookRateLimit: env.WEBHOOK_RATE_LIMIT,
-  ingestLimits: { timeoutMs: env.INGEST_TIMEOUT_MS, maxPending: env.INGEST_MAX_PENDING },
+  ingestLimits: { timeoutMs: env.INGEST_TIMEOUT_MS, maxPending: env.INGEST_MAX_PENDING, batchMs: env.INGEST_BATCH_MS, maxBatch: env.INGEST_BATCH_SIZE },
 })

@@ -1,7 +1,9 @@
 import { isPostgresError, type Sql, type TransactionSql } from '@zap/sql/db'
+import { acceptRuns, type AcceptInput, type BatchAcceptance } from '@zap/sql/runs'
 import { HttpError } from '@zap/lib/errors'
+import { isDatabaseDown } from '@zap/lib/database'
 
-export type IngestLimits = { timeoutMs: number; maxPending: number }
+export type IngestLimits = { timeoutMs: number; maxPending: number; batchMs: number; maxBatch: number }
 
 /**
  * Puts the database part of a webhook under one deadline of `timeoutMs` (the time spent reading the
@@ -10,29 +12,74 @@ export type IngestLimits = { timeoutMs: number; maxPending: number }
  * stored later). At most `maxPending` webhooks wait for their transaction at once; more are answered
  * 503 at once, so an outage cannot pile requests up.
  */
-export function ingestion(sql: Sql, { timeoutMs, maxPending }: IngestLimits) {
+export function ingestion(sql: Sql, { timeoutMs, maxPending, batchMs, maxBatch }: IngestLimits) {
   let pending = 0
+  let gathering: Gathered[] = []
+  let flushTimer: ReturnType<typeof setTimeout> | undefined
 
   /** Starts the deadline of one webhook, for what it asks the database before `store`. */
   function deadline() {
     let spentMs = 0
+    const counted = async <T>(work: Promise<T>): Promise<T> => {
+      const startedAt = performance.now()
+      try {
+        return await work
+      } finally {
+        spentMs += performance.now() - startedAt
+      }
+    }
     return {
       async before<T>(work: Promise<T>): Promise<T> {
-        const startedAt = performance.now()
         let timer: ReturnType<typeof setTimeout> | undefined
         try {
-          return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(tooSlow(timeoutMs)), timeoutMs - spentMs)))])
+          return await counted(Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(tooSlow(timeoutMs)), timeoutMs - spentMs)))]))
         } finally {
           clearTimeout(timer)
-          spentMs += performance.now() - startedAt
         }
       },
+      /** Counts `work` against the deadline without racing it (it keeps its own). */
+      counted,
       remainingMs: () => Math.max(0, timeoutMs - spentMs),
     }
   }
 
+  /**
+   * Group commit: stores the webhook together with the others that arrive within `batchMs` (at most
+   * `maxBatch`), in one statement and one transaction that commits within the shortest deadline
+   * among them, so each answer still comes after its commit. A batch PostgreSQL refuses (a row's
+   * data) leaves each webhook to `store` alone; a database outage fails them all.
+   */
+  function storeGathered(webhook: Deadline, input: AcceptInput): Promise<BatchAcceptance> {
+    if (pending >= maxPending) throw overloaded(maxPending)
+    pending++
+    const gathered = new Promise<BatchAcceptance>((resolve, reject) => {
+      gathering.push({ input, remainingMs: webhook.remainingMs(), gatheredAt: performance.now(), resolve, reject })
+    })
+    if (gathering.length >= maxBatch) flush()
+    else flushTimer ??= setTimeout(flush, batchMs)
+    return webhook.counted(gathered)
+  }
+
+  function flush() {
+    clearTimeout(flushTimer)
+    flushTimer = undefined
+    const batch = gathering
+    gathering = []
+    const now = performance.now()
+    const remainingMs = Math.min(...batch.map((webhook) => webhook.remainingMs - (now - webhook.gatheredAt)))
+    const transaction = withinDeadline(sql, remainingMs, timeoutMs, (tx) => acceptRuns(tx, batch.map((webhook) => webhook.input)))
+    transaction.settled.finally(() => (pending -= batch.length))
+    transaction.answer.then(
+      (outcomes) => batch.forEach((webhook, index) => webhook.resolve(outcomes[index]!)),
+      (error) => {
+        if (isPostgresError(error) && !isDatabaseDown(error)) for (const webhook of batch) webhook.resolve({ outcome: 'needs_transaction' })
+        else for (const webhook of batch) webhook.reject(error)
+      },
+    )
+  }
+
   /** Runs `store` in a transaction that commits only within what is left of the deadline. */
-  async function store<T>(webhook: ReturnType<typeof deadline>, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  async function store<T>(webhook: Deadline, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
     if (pending >= maxPending) throw overloaded(maxPending)
     pending++
     const transaction = withinDeadline(sql, webhook.remainingMs(), timeoutMs, work)
@@ -40,7 +87,17 @@ export function ingestion(sql: Sql, { timeoutMs, maxPending }: IngestLimits) {
     return transaction.answer
   }
 
-  return { deadline, store }
+  return { deadline, storeGathered, store }
+}
+
+type Deadline = { remainingMs: () => number; counted: <T>(work: Promise<T>) => Promise<T> }
+
+type Gathered = {
+  input: AcceptInput
+  remainingMs: number
+  gatheredAt: number
+  resolve: (outcome: BatchAcceptance) => void
+  reject: (error: unknown) => void
 }
 
 type Phase = 'working' | 'committing' | 'answered'

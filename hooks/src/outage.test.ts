@@ -107,7 +107,8 @@ test('with PostgreSQL frozen (connections open, nothing answers) webhooks and /r
 }, 60_000)
 
 test('past INGEST_MAX_PENDING webhooks waiting for the database, more are answered 503 overloaded at once and not stored', async () => {
-  const bounded = await startService('hooks', { DATABASE_URL: postgres.url, INGEST_TIMEOUT_MS: '5000', INGEST_MAX_PENDING: '2' })
+  // Both pending webhooks go in one batch: the bound counts webhooks, not statements.
+  const bounded = await startService('hooks', { DATABASE_URL: postgres.url, INGEST_TIMEOUT_MS: '5000', INGEST_MAX_PENDING: '2', INGEST_BATCH_SIZE: '2', INGEST_BATCH_MS: '4000' })
   const sql = connect(postgres.url, { max: 1 })
   try {
     const postTo = (key: string) =>
@@ -116,7 +117,7 @@ test('past INGEST_MAX_PENDING webhooks waiting for the database, more are answer
     await sql.begin(async (tx) => {
       await tx`lock table runs in access exclusive mode`
       waiting = [postTo('pending-1'), postTo('pending-2')]
-      await waitUntil(async () => (await tx`select count(*)::int as n from pg_locks where relation = 'runs'::regclass and not granted`)[0]!.n === 2, 'both webhooks to wait for the lock')
+      await waitUntil(async () => (await tx`select count(*)::int as n from pg_locks where relation = 'runs'::regclass and not granted`)[0]!.n === 1, 'both webhooks to wait for the lock in one statement')
       const over = await postTo('pending-3')
       expect(over).toMatchObject({ status: 503, code: 'overloaded', retryAfter: '2' })
       expect(over.ms).toBeLessThan(1_000)

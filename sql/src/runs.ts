@@ -11,7 +11,7 @@ export type Acceptance =
   | { outcome: 'unknown_zap' | 'disabled' }
   | { outcome: 'needs_verification'; verify: Verify }
 
-type AcceptInput = { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; verified: boolean; traceParent?: string | null }
+export type AcceptInput = { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; verified: boolean; traceParent?: string | null }
 
 /**
  * Stores a run and its first outbox row in one statement, inside the caller's transaction (so the
@@ -43,6 +43,78 @@ export async function acceptRun(sql: TransactionSql, input: AcceptInput): Promis
   if (row.debounce) return acceptDebouncedRun(sql, input, row.debounce)
   // Looked up apart: inside the insert, a plan made before runs has statistics scans every run of the zap.
   return { outcome: 'duplicate', runId: await findRunIdByKey(sql, input.zapId, input.idempotencyKey!) }
+}
+
+/** What `acceptRuns` decided for one webhook; `needs_transaction` for a zap that verifies (or debounces, in a batch), which `acceptRun` stores alone. */
+export type BatchAcceptance = Exclude<Acceptance, { outcome: 'needs_verification' }> | { outcome: 'needs_transaction' }
+
+/**
+ * Stores the runs and first outbox rows of many webhooks in one statement, inside the caller's
+ * transaction, deciding each as `acceptRun` would. Rows go in by zap and idempotency key, so two
+ * batches sharing keys lock them in the same order; of equal keys the earliest webhook wins.
+ */
+export async function acceptRuns(sql: TransactionSql, inputs: AcceptInput[]): Promise<BatchAcceptance[]> {
+  if (inputs.length === 1) {
+    // acceptRun's statement costs less than the batch's for one webhook, and stores a debounced one too.
+    const alone = await acceptRun(sql, inputs[0]!)
+    return [alone.outcome === 'needs_verification' ? { outcome: 'needs_transaction' } : alone]
+  }
+  const webhooks = inputs.map((input, ord) => ({
+    ord,
+    id: newId(),
+    zap_id: input.zapId,
+    owner_id: input.ownerId ?? null,
+    content_type: input.trigger.contentType,
+    idempotency_key: input.idempotencyKey,
+    trace_parent: input.traceParent ?? null,
+    trigger: { body: input.trigger.body, headers: input.trigger.headers, query: input.trigger.query },
+  }))
+  const rows = await sql<{ ord: number; id: string; outcome: BatchAcceptance['outcome'] }[]>`
+    with input as (
+      select * from jsonb_to_recordset(${sql.json(webhooks as never)}) as i(
+        ord integer, id uuid, zap_id uuid, owner_id uuid, content_type text, idempotency_key text, trace_parent text, trigger jsonb)
+    ), zap as (
+      select i.ord, z.id, z.user_id, z.version, z.enabled, z.verify, z.keep_sensitive_headers, z.concurrency, z.debounce
+      from input i join zaps z on z.id = i.zap_id and z.deleted_at is null and (i.owner_id is null or z.user_id = i.owner_id)
+    ), run as (
+      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key, concurrency_key, trace_parent)
+      select i.id, z.id, z.user_id, z.version, t.body, i.content_type, ${keptHeaders(sql)}, t.query, i.idempotency_key, ${concurrencyKeyOf(sql)}, i.trace_parent
+      from input i join zap z on z.ord = i.ord,
+        lateral (select nullif(i.trigger -> 'body', 'null'::jsonb) as body, i.trigger -> 'headers' as headers, i.trigger -> 'query' as query) t
+      where z.enabled and z.verify is null and z.debounce is null
+      order by z.id, i.idempotency_key, i.ord
+      on conflict (zap_id, idempotency_key) do nothing
+      returning id
+    ), queued as (
+      insert into outbox (run_id, step_index) select id, 0 from run
+    )
+    select i.ord, i.id, case
+        when z.id is null then 'unknown_zap'
+        when not z.enabled then 'disabled'
+        when i.id in (select id from run) then 'accepted'
+        when z.verify is not null or z.debounce is not null then 'needs_transaction'
+        else 'duplicate'
+      end as outcome
+    from input i left join zap z on z.ord = i.ord
+    order by i.ord`
+  const duplicates = inputs.filter((_, ord) => rows[ord]!.outcome === 'duplicate')
+  const firstRuns = duplicates.length > 0 ? await findRunIdsByKeys(sql, duplicates) : new Map<string, string>()
+  return rows.map(({ ord, id, outcome }): BatchAcceptance => {
+    if (outcome === 'accepted') return { outcome, runId: id }
+    if (outcome === 'duplicate') return { outcome, runId: firstRuns.get(keyOf(inputs[ord]!))! }
+    return { outcome } as BatchAcceptance
+  })
+}
+
+const keyOf = (input: AcceptInput) => `${input.zapId}:${input.idempotencyKey}`
+
+// Looked up apart, as in acceptRun: a plan made inside the insert may scan every run of the zap.
+async function findRunIdsByKeys(sql: TransactionSql, inputs: AcceptInput[]) {
+  const runs = await sql<{ zapId: string; key: string; id: string }[]>`
+    select r.zap_id as "zapId", r.idempotency_key as key, r.id
+    from unnest(${inputs.map((input) => input.zapId)}::uuid[], ${inputs.map((input) => input.idempotencyKey!)}::text[]) as k(zap_id, key)
+    join runs r on r.zap_id = k.zap_id and r.idempotency_key = k.key`
+  return new Map(runs.map((run) => [`${run.zapId}:${run.key}`, run.id]))
 }
 
 // Credentials a sender puts in its request; kept only for zaps that opt in (some users forward them).
