@@ -96,7 +96,14 @@ async function underLoad(name: string, fault: Fault) {
   await Bun.sleep(steadyMs)
   await fault.inject()
   const downFrom = Date.now()
-  await Bun.sleep(fault.outageMs)
+  if (fault.databaseDown) {
+    for (const key of ['api', 'hooks']) {
+      const asked = Date.now()
+      const ready = await fetch(`${services.get(key)!.service.url}/readyz`)
+      expect({ key, status: ready.status, withinASecond: Date.now() - asked < 1_000 }).toEqual({ key, status: 503, withinASecond: true })
+    }
+  }
+  await Bun.sleep(Math.max(0, fault.outageMs - (Date.now() - downFrom)))
   const downUntil = Date.now()
   await fault.recover()
   const recoveredAt = Date.now()
@@ -213,3 +220,12 @@ test('two processors at once share the outbox: every run succeeds and none is de
     services.delete('processor-2')
   }), outageMs: Math.max(4_000, soakMs / 2) })
 }, 120_000)
+
+test('after every fault every service still stops cleanly within a second of SIGTERM (no connection left hanging)', async () => {
+  for (const [key, { service }] of services) {
+    const asked = Date.now()
+    const exitCode = await service.stop()
+    expect({ key, exitCode, withinASecond: Date.now() - asked < 1_000 }).toEqual({ key, exitCode: 0, withinASecond: true })
+    services.delete(key)
+  }
+}, 60_000)
