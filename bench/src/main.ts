@@ -10,6 +10,7 @@ import { measurePeer } from './peer.ts'
 import { printReport, type Results } from './report.ts'
 import { generateLoad } from './load.ts'
 import { webhookBody } from './ingestion.ts'
+import { measureIngestionWhilePruning } from './retention.ts'
 
 const usage = `bun run bench [--duration SECONDS] [--no-peer]
 
@@ -31,6 +32,7 @@ if (!Number.isInteger(seconds) || seconds < 1) {
 }
 
 const connections = 50
+const prunedRuns = 100_000
 const rates = [500, 2000]
 const log = (line: string) => console.error(`[bench] ${line}`)
 
@@ -63,6 +65,8 @@ async function measure(stack: Stack): Promise<Results> {
   const warm = await generateLoad({ url: `${hooksUrl}/hooks/${warmup}`, connections, seconds: Math.min(3, seconds), body: webhookBody })
   const ingestion = await measureIngestion(stack.sql, hooksUrl, await newZap('ingestion'), connections, Math.ceil(warm.perSecond * seconds))
   const baseline = await measureBaseline(stack.postgres.url, await newZap('baseline'), connections, seconds, 10)
+  log(`ingestion again while the retention job prunes ${prunedRuns.toLocaleString('en-US')} old runs`)
+  const whilePruning = await measureIngestionWhilePruning(stack.sql, stack.postgres.url, hooksUrl, { old: await newZap('old runs'), load: await newZap('ingestion while pruning') }, connections, ingestion.accepted, prunedRuns)
   await stack.sql`delete from outbox`
   stack.services.processor.process.kill('SIGCONT')
 
@@ -85,6 +89,7 @@ async function measure(stack: Stack): Promise<Results> {
     connections,
     ingestion,
     baseline,
+    whilePruning,
     endToEnd,
     resources: resourceRows(idle, peaks.peaks, before, after, runs),
     topStatements: await topStatements(stack),
