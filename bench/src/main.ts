@@ -7,6 +7,7 @@ import { measureEndToEnd, type EndToEnd } from './end-to-end.ts'
 import { findDescendant, parentOf, readAll, watchPeaks, type Measured, type Usage } from './resources.ts'
 import { createBenchZap, httpStep } from './zaps.ts'
 import { measurePeer } from './peer.ts'
+import { measurePgbench } from './pgbench.ts'
 import { printReport, type Results } from './report.ts'
 import { generateLoad } from './load.ts'
 import { webhookBody } from './ingestion.ts'
@@ -15,7 +16,7 @@ import { measureIngestionWhilePruning } from './retention.ts'
 const usage = `bun run bench [--duration SECONDS] [--no-peer]
 
 Starts PostgreSQL (durable), Kafka, api, hooks, processor, worker and a sink, then measures ingestion
-(against the same insert through postgres.js), end to end at 500/s, 2,000/s and the maximum rate,
+(against the same insert through postgres.js and through pgbench), end to end at 500/s, 2,000/s and the maximum rate,
 memory and CPU per service, and n8n (installed into .cache/n8n) on the same workloads.
   --duration SECONDS  length of each measured load (default 20)
   --no-peer           skip n8n`
@@ -59,12 +60,13 @@ async function measure(stack: Stack): Promise<Results> {
   const peaks = watchPeaks(measured)
 
   // Ingestion is hooks and PostgreSQL alone: the relay pauses, and the outbox rows it would relay are dropped after counting.
-  log(`ingestion: ${connections} connections for ${seconds}s, then the same insert through postgres.js`)
+  log(`ingestion: ${connections} connections for ${seconds}s, then the same insert through postgres.js and through pgbench`)
   stack.services.processor.process.kill('SIGSTOP')
   const warmup = await newZap('warm-up')
   const warm = await generateLoad({ url: `${hooksUrl}/hooks/${warmup}`, connections, seconds: Math.min(3, seconds), body: webhookBody })
   const ingestion = await measureIngestion(stack.sql, hooksUrl, await newZap('ingestion'), connections, Math.ceil(warm.perSecond * seconds))
   const baseline = await measureBaseline(stack.postgres.url, await newZap('baseline'), connections, seconds, 10)
+  const pgbench = await measurePgbench(stack.sql, stack.postgres.url, await newZap('pgbench'), connections, seconds)
   log(`ingestion again while the retention job prunes ${prunedRuns.toLocaleString('en-US')} old runs`)
   const whilePruning = await measureIngestionWhilePruning(stack.sql, stack.postgres.url, hooksUrl, { old: await newZap('old runs'), load: await newZap('ingestion while pruning') }, connections, ingestion.accepted, prunedRuns)
   await stack.sql`delete from outbox`
@@ -89,6 +91,7 @@ async function measure(stack: Stack): Promise<Results> {
     connections,
     ingestion,
     baseline,
+    pgbench,
     whilePruning,
     endToEnd,
     resources: resourceRows(idle, peaks.peaks, before, after, runs),
