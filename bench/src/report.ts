@@ -70,7 +70,7 @@ export function printReport(results: Results) {
       [`while pruning ${count(whilePruning.seeded)} old runs`, count(whilePruning.ingestion.accepted), count(whilePruning.ingestion.perSecond), round(whilePruning.ingestion.p50), round(whilePruning.ingestion.p99)],
     ]),
     ...('skipped' in pgbench ? [`  pgbench: ${pgbench.skipped}`] : []),
-    `  the retention job deleted ${count(whilePruning.prunedDuringLoad)} runs during that load and all ${count(whilePruning.seeded)} in ${round(whilePruning.pruneSeconds)} s (500 per transaction)`,
+    `  the retention job deleted ${count(whilePruning.prunedDuringLoad)} runs during that load and all ${count(whilePruning.seeded)} in ${round(whilePruning.pruneSeconds)} s (500 per transaction, resting 3x each batch's time)`,
     '',
     table(['End to end (accepted -> succeeded)', 'accepted', 'runs/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed', 'unfinished'],
       endToEnd.map((phase) => [phase.offeredRate === 'max' ? 'max rate' : `${count(phase.offeredRate)}/s offered`, count(phase.accepted), count(phase.runsPerSecond), round(phase.p50), round(phase.p95), round(phase.p99), phase.failed, phase.unfinished])),

@@ -6,16 +6,23 @@ import { repeatUntilStopped } from '@zap/lib/repeat'
 
 export type RetentionOptions = { sql: Sql; policy: RetentionPolicy; batchSize: number; intervalMs: number; pauseMs: number; log: Logger }
 
+// Between two batches the job rests this many times as long as the last batch took: on a busy database
+// batches slow down and the pauses grow with them, so the prune never takes more than a quarter of one connection.
+const restFactor = 3
+
 /**
  * Deletes runs past their retention every `intervalMs`, one small batch per transaction with a pause
- * between batches, so a large prune never holds locks or the database long enough to slow ingestion.
+ * between batches (at least `pauseMs`), so a large prune never holds locks or the database long enough to slow ingestion.
  */
 export function startRetention({ sql, policy, batchSize, intervalMs, pauseMs, log }: RetentionOptions) {
   return repeatUntilStopped(async (running) => {
     let pruned = 0
+    let tookMs = 0
     try {
-      for (let deleted: number | null = batchSize; deleted === batchSize && running(); await Bun.sleep(pauseMs)) {
+      for (let deleted: number | null = batchSize; deleted === batchSize && running(); await Bun.sleep(Math.max(pauseMs, restFactor * tookMs))) {
+        const started = performance.now()
         deleted = await pruneFinishedRuns(sql, policy, batchSize)
+        tookMs = performance.now() - started
         pruned += deleted ?? 0
         runsPruned.inc(deleted ?? 0)
       }
