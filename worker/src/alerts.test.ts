@@ -97,6 +97,26 @@ describe('failure alerts', () => {
     expect(target.requestsTo('/burst')).toHaveLength(sent.length)
   }, 120_000)
 
+  test('an alert webhook to a private address is refused like an http step\u2019s call, while the email still goes out', async () => {
+    const guarded = await startPipeline({ SMTP_URL: smtp.url, STEP_MAX_ATTEMPTS: '1', ALLOW_PRIVATE_TARGETS: 'false' })
+    try {
+      await pipeline.stop()
+      const { token } = await alertingUser()
+      const email = `guarded-${crypto.randomUUID()}@example.com`
+      const zap = await createZap(token, { steps: failingSteps, onFailure: { webhook: `${target.url}/private`, email } })
+      const runId = await trigger(zap.id)
+      const run = await waitForRun(token, runId, 60_000)
+      expect(run.steps[1]!.error).toContain('private addresses are refused')
+      await waitUntil(() => mailsTo(email).length === 1, 'the alert email', 30_000)
+      await Bun.sleep(2_000)
+      expect(target.requestsTo('/private')).toEqual([])
+      expect(guarded.worker.output()).toContain('failure alert not delivered')
+    } finally {
+      await guarded.stop()
+      pipeline = await startPipeline({ SMTP_URL: smtp.url, STEP_MAX_ATTEMPTS: '1', ALERT_THROTTLE_MS: String(throttleMs) })
+    }
+  }, 120_000)
+
   test('onFailure is checked: a webhook needs the alert secret first, and a malformed target is refused naming the field', async () => {
     const { token } = await signUp()
     const noSecret = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps: failingSteps, onFailure: { webhook: 'https://example.com/alerts' } } })
