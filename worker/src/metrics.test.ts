@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { startPipeline, testKafka, waitForConsumed, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
-import { fetchJson, freePort, startService, waitUntil, type RunningService } from '@zap/testkit/services'
+import { startPipeline, testKafka, waitForConsumed, type Pipeline } from '@zap/testkit/pipeline'
+import { fetchJson, freePort, requireEnv, startService, waitUntil, type RunningService } from '@zap/testkit/services'
 import { startTarget } from '@zap/testkit/target'
 import { scrape, type Scrape } from '@zap/testkit/metrics'
 import { consumerLagReader } from '@zap/lib/kafka'
+import { connect } from '@zap/sql/db'
+import { migrate } from '@zap/sql/migrate'
 
 const target = startTarget()
 target.on('/down', () => new Response('nope', { status: 500 }))
@@ -13,26 +15,46 @@ let pipeline: Pipeline
 let processorMetrics: string
 let workerMetrics: string
 
+// The test's own database: other test files leave queued runs in the shared one, which this pipeline would run too.
+const sharedUrl = new URL(requireEnv('DATABASE_URL'))
+const databaseName = `zap_metrics_${crypto.randomUUID().slice(0, 8)}`
+const databaseUrl = Object.assign(new URL(sharedUrl), { pathname: `/${databaseName}` }).toString()
+
+async function onServer(statement: string) {
+  const admin = connect(sharedUrl.toString(), { max: 1 })
+  try {
+    await admin.unsafe(statement)
+  } finally {
+    await admin.end()
+  }
+}
+
 beforeAll(async () => {
+  await onServer(`create database ${databaseName}`)
+  const sql = connect(databaseUrl, { max: 1 })
+  await migrate(sql)
+  await sql.end()
+  const own = { DATABASE_URL: databaseUrl }
   const [processorPort, workerPort] = [await freePort(), await freePort()]
   processorMetrics = `http://127.0.0.1:${processorPort}`
   workerMetrics = `http://127.0.0.1:${workerPort}`
   ;[api, hooks, pipeline] = await Promise.all([
-    startService('api'),
-    startService('hooks'),
-    startPipeline({ STEP_MAX_ATTEMPTS: '2' }, { processor: { METRICS_PORT: String(processorPort) }, worker: { METRICS_PORT: String(workerPort) } }),
+    startService('api', own),
+    startService('hooks', own),
+    startPipeline({ ...own, STEP_MAX_ATTEMPTS: '2' }, { processor: { METRICS_PORT: String(processorPort) }, worker: { METRICS_PORT: String(workerPort) } }),
   ])
 }, 120_000)
 
 afterAll(async () => {
   await Promise.all([api?.stop(), hooks?.stop(), pipeline?.stop()])
   target.stop()
+  await onServer(`drop database if exists ${databaseName} with (force)`)
 }, 30_000)
 
 const scrapeAll = async () => ({ hooks: await scrape(hooks.url!), processor: await scrape(processorMetrics), worker: await scrape(workerMetrics) })
 const lagOf = (worker: Scrape) => worker.value('zap_consumer_lag_messages', { topic: pipeline.topic })
 
-/** Other tests leave queued runs in the shared database; this pipeline relays them too, so counting starts once they are done. */
+/** Counting starts once the pipeline is idle (the first scrape may still see start-up work). */
 async function settled() {
   let last = ''
   await waitUntil(async () => {
@@ -69,8 +91,11 @@ describe('Prometheus metrics', () => {
     const malformed = await post(fine, {}, '{"n":')
     expect(accepted.map((response) => response.status)).toEqual([202, 202, 202, 202, 202])
     expect([duplicate.status, ...unknown.map((response) => response.status), unsigned.status, malformed.status]).toEqual([200, 404, 404, 401, 400])
-    const runs = await Promise.all(accepted.map((response) => waitForRun(token, response.body.runId)))
-    expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'failed', 'failed'])
+    // Through this test's api: the runs are in its own database.
+    const statusOf = async (runId: string) => (await fetchJson(`${api.url}/api/v1/runs/${runId}`, { token })).body.run.status as string
+    const finished = async () => Promise.all(accepted.map((response) => statusOf(response.body.runId)))
+    await waitUntil(async () => (await finished()).every((status) => status === 'succeeded' || status === 'failed'), 'the runs to finish', 30_000)
+    expect(await finished()).toEqual(['succeeded', 'succeeded', 'succeeded', 'failed', 'failed'])
     await waitForConsumed(pipeline.topic, pipeline.group)
     await waitUntil(async () => lagOf(await scrape(workerMetrics)) === 0, 'the lag gauge to read 0')
 
