@@ -13,7 +13,8 @@ export async function generateLoad({ url, connections, body, rate, ...length }: 
   if (rate) args.push('-R', String(rate))
   const child = Bun.spawn([runtime(), autocannon, ...args, url], { stdout: 'pipe', stderr: 'pipe' })
   const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
-  if (exitCode !== 0) throw new Error(`autocannon exited with ${exitCode}: ${stderr.slice(-500)}`)
+  // Seen on a saturated machine: exit 0 with nothing printed.
+  if (exitCode !== 0 || stdout.trim() === '') throw new Error(`autocannon exited with ${exitCode} and ${stdout.trim() === '' ? 'no result' : 'a result'}: ${stderr.slice(-500)}`)
   const result = JSON.parse(stdout)
   const accepted = result['2xx'] as number
   return {
