@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { health, type DatabaseWatch } from './health.ts'
+import type { Sql } from 'postgres'
+import { health, watchDatabase } from './health.ts'
 import type { Logger } from './log.ts'
 
 /**
@@ -119,7 +120,20 @@ export const metricsRoute = new Elysia({ name: 'zap/metrics' }).get(
   { detail: { hide: true } },
 )
 
-/** The metrics port of a service without HTTP of its own: `/metrics`, `/healthz` and `/readyz`. */
-export function serveMetrics(port: number, database: DatabaseWatch) {
-  return new Elysia().use(health(database)).use(metricsRoute).listen({ port, reusePort: false })
+/**
+ * The metrics port of a service without HTTP of its own (`/metrics`, `/healthz` and `/readyz`), when
+ * `port` is set; readiness is checked through a probe client of its own. `stop` closes both.
+ */
+export function serveMetrics(port: number | undefined, openProbe: () => Sql, log: Logger) {
+  if (!port) return { stop: async () => {} }
+  const probeSql = openProbe()
+  const database = watchDatabase(probeSql, log)
+  const server = new Elysia().use(health(database)).use(metricsRoute).listen({ port, reusePort: false })
+  return {
+    async stop() {
+      database.stop()
+      await server.stop()
+      await probeSql.end({ timeout: 1 })
+    },
+  }
 }

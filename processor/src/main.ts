@@ -1,5 +1,4 @@
 import { connect, connectProbe } from '@zap/sql/db'
-import { watchDatabase } from '@zap/lib/health'
 import { connectKafkaTransport, createKafka, ensureTopic } from '@zap/lib/kafka'
 import { readProcessorEnv, retentionOptionsFrom } from './env.ts'
 import { startRetention } from './retention.ts'
@@ -23,16 +22,12 @@ const transport = await connectKafkaTransport(kafka, env.KAFKA_TOPIC)
 const relay = startRelay({ sql, transport, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
 const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
 watchOutbox(() => outboxStats(sql), log)
-const probeSql = env.METRICS_PORT ? connectProbe(env.DATABASE_URL) : null
-const database = probeSql ? watchDatabase(probeSql, log) : null
-const metricsServer = env.METRICS_PORT && database ? serveMetrics(env.METRICS_PORT, database) : null
+const metricsServer = serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
 log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
-  database?.stop()
-  await metricsServer?.stop()
-  await probeSql?.end({ timeout: 1 })
+  await metricsServer.stop()
   await Promise.all([relay.stop(), retention.stop()])
   await transport.disconnect()
   // Nothing uses the pool once the relay and the prune have stopped. After the fault suite's outages

@@ -1,5 +1,4 @@
 import { connect, connectProbe } from '@zap/sql/db'
-import { watchDatabase } from '@zap/lib/health'
 import { consumerLagReader, createKafka, createStepConsumer, ensureTopic } from '@zap/lib/kafka'
 import { consumeSteps } from './consumer.ts'
 import { alertOptionsFrom, executeOptionsFrom, readWorkerEnv } from './env.ts'
@@ -31,15 +30,11 @@ const alerts = startAlerts(alertOptionsFrom(sql, executeOptions, log))
 const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
 const lag = consumerLagReader(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP)
 watchConsumerLag(lag.read, log)
-const probeSql = env.METRICS_PORT ? connectProbe(env.DATABASE_URL) : null
-const database = probeSql ? watchDatabase(probeSql, log) : null
-const metricsServer = env.METRICS_PORT && database ? serveMetrics(env.METRICS_PORT, database) : null
+const metricsServer = serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
-  database?.stop()
-  await metricsServer?.stop()
-  await probeSql?.end({ timeout: 1 })
+  await metricsServer.stop()
   await Promise.all([consuming.stop(), alerts.stop()])
   await lag.close()
   await sql.end({ timeout: 5 })
