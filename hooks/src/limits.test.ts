@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { api, call, createZap, signUp, sql } from '@zap/testkit/http'
+import { connect, type Sql } from '@zap/sql/db'
+import { watchDatabase } from '@zap/lib/health'
+import { api, call, createZap, databaseUrl, log, signUp, sql } from '@zap/testkit/http'
 import { startService, type RunningService } from '@zap/testkit/services'
+import { createHooks } from './app.ts'
 
 const countRuns = async (zapId: string) => Number((await sql`select count(*) from runs where zap_id = ${zapId}`)[0]!.count)
+const storedCount = async (key: string) => (await sql<{ points: number }[]>`select points from rate_limits where key = ${key}`)[0]?.points
 
 // Two replicas of hooks on one database: a limit must hold across both.
 let replicas: RunningService[] = []
@@ -31,6 +35,48 @@ describe('webhook rate limits', () => {
     expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited')
     expect(await countRuns(zap.id)).toBe(6)
   })
+
+  test('30 webhooks at once across both replicas to a zap allowing 7: exactly 7 are accepted, 23 are 429 with Retry-After, and the counter holds 30', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token, { webhookRateLimit: { requests: 7, perSeconds: 3600 } })
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => send(replicas[i % 2]!, zap.id, { i })))
+    const statuses = responses.map((response) => response.status)
+    expect(statuses.filter((status) => status === 202)).toHaveLength(7)
+    expect(statuses.filter((status) => status === 429)).toHaveLength(23)
+    for (const limited of responses.filter((response) => response.status === 429)) {
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(3600)
+    }
+    expect(await storedCount(`webhook-7/3600:${zap.id}`)).toBe(30)
+    expect(await countRuns(zap.id)).toBe(7)
+  }, 30_000)
+
+  test('two hooks apps on one database share a zap’s limit, each counting the webhooks it receives at once with one statement, the earliest allowed', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token, { webhookRateLimit: { requests: 5, perSeconds: 3600 } })
+    const apps = [countingHooks(), countingHooks()]
+    try {
+      const post = (app: CountingHooks, i: number) =>
+        app.hooks.handle(new Request(`http://localhost/hooks/${zap.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) }))
+      // One webhook each first, so both know the zap's limit and the rest reach the count together.
+      for (const app of apps) expect((await post(app, -1)).status).toBe(202)
+      for (const app of apps) app.counted.statements = 0
+      const answers = await Promise.all(apps.map((app) => Promise.all(Array.from({ length: 12 }, (_, i) => post(app, i)))))
+      expect(apps.map((app) => app.counted.statements)).toEqual([1, 1])
+      const statuses = answers.map((responses) => responses.map((response) => response.status))
+      expect(statuses.flat().filter((status) => status === 202)).toHaveLength(3)
+      expect(statuses.flat().filter((status) => status === 429)).toHaveLength(21)
+      for (const ofApp of statuses) expect(ofApp).toEqual(ofApp.toSorted())
+      for (const limited of answers.flat().filter((response) => response.status === 429)) {
+        expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+        expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited')
+      }
+      expect(await storedCount(`webhook-5/3600:${zap.id}`)).toBe(26)
+      expect(await countRuns(zap.id)).toBe(5)
+    } finally {
+      await Promise.all(apps.map((app) => app.stop()))
+    }
+  }, 30_000)
 
   test('one noisy zap does not use up another zap’s limit', async () => {
     const { token } = await signUp()
@@ -72,3 +118,34 @@ describe('webhook rate limits', () => {
     expect(await sql`select 1 from rate_limits where key like ${`%${unknown}`}`).toHaveLength(0)
   })
 })
+
+type CountingHooks = ReturnType<typeof countingHooks>
+
+/** A hooks app on a client of its own, which counts the rate-limit statements it sends. */
+function countingHooks() {
+  const client = connect(databaseUrl, { max: 4 })
+  const counted = { statements: 0 }
+  const unsafe: Sql['unsafe'] = (text, ...rest) => {
+    if (text.includes('rate_limits')) counted.statements++
+    return client.unsafe(text, ...rest)
+  }
+  const counting = new Proxy(client, { get: (target, property) => (property === 'unsafe' ? unsafe : Reflect.get(target, property)) })
+  const database = watchDatabase(counting, log)
+  const hooks = createHooks({
+    sql: counting,
+    database,
+    maxBodyBytes: 64 * 1024,
+    maxJsonDepth: 128,
+    webhookRateLimit: { requests: 1_000_000, perSeconds: 60 },
+    ingestLimits: { timeoutMs: 10_000, maxPending: 1_000, batchMs: 1, maxBatch: 100 },
+    log,
+  })
+  return {
+    hooks,
+    counted,
+    async stop() {
+      database.stop()
+      await client.end({ timeout: 1 })
+    },
+  }
+}

@@ -7,13 +7,17 @@ import { tooManyRequests } from '@zap/lib/errors'
 const zapLimitTtlMs = 10_000
 const maxCachedZaps = 10_000
 const maxLimiters = 1_000
+// A zap's webhooks arriving within this long of each other are counted by one statement. A constant
+// rather than INGEST_BATCH_MS: raising that window for bigger run batches should not also hold
+// every webhook that long before its count, and the count needs no more to gather a burst.
+const gatherMs = 1
 
 /**
  * Counts each zap's webhooks against its own limit or the server default, in PostgreSQL so the limit
  * holds across hooks replicas; over it is 429 with Retry-After. Unknown zaps are not counted (they are 404).
  */
 export function webhookLimits(sql: Sql, defaultLimit: RateLimit) {
-  const defaultLimiter = createRateLimiter(sql, 'webhook', defaultLimit, { sweep: true })
+  const defaultLimiter = createRateLimiter(sql, 'webhook', defaultLimit, { sweep: true, gatherMs })
   const limiters = new Map<string, RateLimiter>()
   const zapLimits = new Map<string, { zap: { limit: RateLimit | null } | null; until: number }>()
 
@@ -22,7 +26,7 @@ export function webhookLimits(sql: Sql, defaultLimit: RateLimit) {
     let limiter = limiters.get(name)
     if (!limiter) {
       if (limiters.size >= maxLimiters) limiters.clear()
-      limiter = createRateLimiter(sql, name, limit)
+      limiter = createRateLimiter(sql, name, limit, { gatherMs })
       limiters.set(name, limiter)
     }
     return limiter
