@@ -13,11 +13,19 @@ describe('sign-up and login', () => {
     expect(me.body.user.passwordHash).toBeUndefined()
   })
 
-  test('the password is stored as an argon2id hash', async () => {
+  test('the password is stored as an argon2id hash of 19 MiB and 2 passes', async () => {
     const { email } = await signUp()
     const { sql } = await import('@zap/testkit/http')
     const [row] = await sql`select password_hash from users where email = ${email}`
-    expect(row!.password_hash).toStartWith('$argon2id$')
+    expect(row!.password_hash).toStartWith('$argon2id$v=19$m=19456,t=2,p=1$')
+  })
+
+  test('a password hashed with the former 64 MiB settings still logs in', async () => {
+    const { email, password } = await signUp()
+    const formerHash = await Bun.password.hash(password, { algorithm: 'argon2id', memoryCost: 64 * 1024, timeCost: 2 })
+    await sql`update users set password_hash = ${formerHash} where email = ${email}`
+    expect((await call(api, 'POST', '/api/v1/auth/login', { body: { email, password } })).status).toBe(200)
+    expect((await call(api, 'POST', '/api/v1/auth/login', { body: { email, password: 'not the password' } })).status).toBe(401)
   })
 
   test('a taken email is 409, whatever its case', async () => {
