@@ -26,6 +26,8 @@ export const kafkaEntries = {
 
 export const stepEntries = {
   WORKER_CONCURRENCY: positiveInteger(64),
+  WORKER_BATCH_MS: positiveInteger(1),
+  WORKER_BATCH_SIZE: positiveInteger(100),
   STEP_MAX_ATTEMPTS: positiveInteger(5),
   STEP_TIMEOUT_MS: positiveInteger(10_000),
   RETRY_BASE_MS: positiveInteger(1_000),
@@ -81,6 +83,7 @@ export function executeOptionsFrom(env: StepEnv): ExecuteOptions {
     fairShare: createFairShare(env.WORKER_CONCURRENCY, fairShareWaitMs),
     detachAfterMs,
     alertThrottleMs: env.ALERT_THROTTLE_MS,
+    batch: { batchMs: env.WORKER_BATCH_MS, maxBatch: env.WORKER_BATCH_SIZE },
   }
 }
 

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
-import { loadStepContext, recordStepAttempt, type StepContext, type StepRecord } from '@zap/sql/execution'
+import { recordStepAttempt, type StepContext, type StepRecord } from '@zap/sql/execution'
 import { admitRun, clearWait, deferStep, dropLease, leaseStep, pauseTarget, wakeParkedRuns, type Deferral } from '@zap/sql/flow'
 import { replayRun } from '@zap/sql/replays'
 import { noteRunFailure } from '@zap/sql/alerts'
@@ -16,6 +16,7 @@ import type { Resolve } from './targets.ts'
 import { permanentFailure, type StepOutcome } from './steps/result.ts'
 import { concurrencySlotOf, holdForTarget, pauseOf } from './flow.ts'
 import type { FairShare } from './fair-share.ts'
+import type { StepStore, StepStoreOptions } from './step-store.ts'
 import { retriesScheduled, runsFinished, stepExecutions, stepSeconds } from '@zap/lib/metrics'
 import { describeSpan, inSpan, SpanKind, type Span } from '@zap/lib/trace'
 
@@ -37,6 +38,8 @@ export type ExecuteOptions = {
   detachAfterMs: number
   /** Failures of one zap within this long after its last alert are folded into its next one. */
   alertThrottleMs: number
+  /** How the worker gathers its context loads and records across concurrent steps. */
+  batch: StepStoreOptions
 }
 
 export type Execution = 'executed' | 'skipped' | 'deferred'
@@ -60,13 +63,16 @@ const fairShareRetryMs = 1_000
  * A step held back by a concurrency limit, a rate limit or a paused target goes back through the
  * outbox for later ('deferred') without calling anything.
  */
-export function executeStep(sql: Sql, message: StepMessage, options: ExecuteOptions, log: Logger, onDetached?: () => void): Promise<Execution> {
+export function executeStep(db: Database, message: StepMessage, options: ExecuteOptions, log: Logger, onDetached?: () => void): Promise<Execution> {
   const attributes = { 'zap.run_id': message.runId, 'zap.step.index': message.stepIndex, 'zap.step.attempt': message.attempt }
-  return inSpan('step', SpanKind.CONSUMER, message.traceParent, attributes, (span) => execute(sql, message, options, log, span, onDetached))
+  return inSpan('step', SpanKind.CONSUMER, message.traceParent, attributes, (span) => execute(db, message, options, log, span, onDetached))
 }
 
-async function execute(sql: Sql, message: StepMessage, options: ExecuteOptions, log: Logger, span: Span | null, onDetached?: () => void): Promise<Execution> {
-  const context = await loadStepContext(sql, message.runId)
+/** The pool, and the store that batches the hot reads and writes on it. */
+export type Database = { sql: Sql; store: StepStore }
+
+async function execute({ sql, store }: Database, message: StepMessage, options: ExecuteOptions, log: Logger, span: Span | null, onDetached?: () => void): Promise<Execution> {
+  const context = await store.loadContext(message.runId)
   const step = context?.steps[message.stepIndex]
   if (!context || !step || !isDue(context, message)) {
     log.debug('step already done or no longer due; skipped')
@@ -103,7 +109,7 @@ async function execute(sql: Sql, message: StepMessage, options: ExecuteOptions, 
     startedAt,
   }
   const autoReplayMs = record.runStatus === 'failed' && context.autoReplay ? options.autoReplayScheduleMs[context.autoReplays] : undefined
-  const execution = await recordWithAutoReplay(sql, record, autoReplayMs)
+  const execution = await recordWithAutoReplay({ sql, store }, record, autoReplayMs)
   const ended = record.runStatus === 'succeeded' || record.runStatus === 'failed'
   if (slot && execution === 'executed' && ended) await wakeParkedRuns(sql, slot)
   if (lease.id) await dropLease(sql, await lease.id).catch(() => {})
@@ -172,8 +178,8 @@ async function callWithinLimits(
   }
 }
 
-async function recordWithAutoReplay(sql: Sql, record: StepRecord, autoReplayMs: number | undefined): Promise<Execution> {
-  if (autoReplayMs === undefined) return (await recordStepAttempt(sql, record)) ? 'executed' : 'skipped'
+async function recordWithAutoReplay({ sql, store }: Database, record: StepRecord, autoReplayMs: number | undefined): Promise<Execution> {
+  if (autoReplayMs === undefined) return (await store.record(record)) ? 'executed' : 'skipped'
   return sql.begin(async (tx) => {
     if (!(await recordStepAttempt(tx, record))) return 'skipped' as const
     await replayRun(tx, { runId: record.runId, from: 'failed', version: 'pinned', cause: 'auto', delayMs: autoReplayMs })

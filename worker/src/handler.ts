@@ -8,6 +8,7 @@ import type { Logger } from '@zap/lib/log'
 import { runsFinished } from '@zap/lib/metrics'
 import { trackOutage } from '@zap/lib/outage'
 import { executeStep, type ExecuteOptions } from './execute.ts'
+import { createStepStore } from './step-store.ts'
 
 /** `onDetached`: the step is still running but leased, so its message may be treated as handled. */
 export type StepHandler = { handle: (message: StepMessage, onDetached?: () => void) => Promise<unknown>; stop: () => void }
@@ -20,12 +21,13 @@ export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger
   let stopping = false
   const wakeRelays = outboxNotifier(sql)
   const outage = trackOutage(log, 'database')
+  const db = { sql, store: createStepStore(sql, options.batch) }
 
   async function handle(message: StepMessage, onDetached?: () => void) {
     const stepLog = log.child({ runId: message.runId, step: message.stepIndex, attempt: message.attempt })
     for (let failures = 0; ; failures++) {
       try {
-        const execution = await executeStep(sql, message, options, stepLog, onDetached)
+        const execution = await executeStep(db, message, options, stepLog, onDetached)
         outage.up()
         if (execution !== 'skipped') wakeRelays()
         return execution
