@@ -5,6 +5,7 @@ import { HttpError } from './errors.ts'
 import { errorResponses, healthStatus } from './openapi.ts'
 import type { Logger } from './log.ts'
 import { trackOutage } from './outage.ts'
+import { metrics } from './metrics.ts'
 
 const probe = { tags: ['health'], security: [] }
 
@@ -63,3 +64,13 @@ export const health = (database: DatabaseWatch) =>
         detail: { operationId: 'checkReadiness', summary: 'The database answers within 750 ms', ...probe },
       },
     )
+
+/** `GET /metrics` in the Prometheus text format; an operator's endpoint, so not in the OpenAPI document. */
+export const metricsRoute = new Elysia({ name: 'zap/metrics' }).get(
+  '/metrics',
+  async ({ set }) => {
+    set.headers['content-type'] = metrics.contentType
+    return metrics.metrics()
+  },
+  { detail: { hide: true } },
+)

@@ -22,7 +22,7 @@ const transport = await connectKafkaTransport(kafka, env.KAFKA_TOPIC)
 const relay = startRelay({ sql, transport, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
 const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
 watchOutbox(() => outboxStats(sql), log)
-const metricsServer = serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
+const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
 log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
 
 containDependencyErrors(log)

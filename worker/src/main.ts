@@ -30,7 +30,7 @@ const alerts = startAlerts(alertOptionsFrom(sql, executeOptions, log))
 const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
 const lag = consumerLagReader(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP)
 watchConsumerLag(lag.read, log)
-const metricsServer = serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
+const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
