@@ -40,12 +40,13 @@ const testEnv = (env: Record<string, string>) => ({
 /**
  * Starts one service as its own process, the way `bun run start:<name>` does, and waits until it is up
  * (a worker is up once its consumer joined the group, which waits for a dead member's session to end).
+ * `checkout` runs the service of another checkout of zap (the bench compares against an earlier commit).
  */
-export async function startService(name: Service, env: Record<string, string> = {}, readyTimeoutMs = 20_000): Promise<RunningService> {
+export async function startService(name: Service, env: Record<string, string> = {}, readyTimeoutMs = 20_000, checkout = root): Promise<RunningService> {
   const portVariable = name === 'api' ? 'API_PORT' : name === 'hooks' ? 'HOOKS_PORT' : undefined
   const port = portVariable ? Number(env[portVariable] ?? (await freePort())) : undefined
   const fullEnv = { ...Bun.env, ...testEnv(env), ...env, ...(portVariable ? { [portVariable]: String(port) } : {}) }
-  const child = Bun.spawn(['bun', join(root, name, 'src', 'main.ts')], { env: fullEnv, stdout: 'pipe', stderr: 'pipe' })
+  const child = Bun.spawn(['bun', join(checkout, name, 'src', 'main.ts')], { env: fullEnv, stdout: 'pipe', stderr: 'pipe' })
   let output = ''
   const collect = async (stream: ReadableStream<Uint8Array>) => {
     for await (const chunk of stream) output += new TextDecoder().decode(chunk)

@@ -12,16 +12,20 @@ import { printReport, type Results } from './report.ts'
 import { generateLoad } from './load.ts'
 import { webhookBody } from './ingestion.ts'
 import { measureIngestionWhilePruning } from './retention.ts'
+import { checkoutOf, measureAgainst } from './against.ts'
 
-const usage = `bun run bench [--duration SECONDS] [--no-peer]
+const usage = `bun run bench [--duration SECONDS] [--no-peer] [--against GIT-REF]
 
 Starts PostgreSQL (durable), Kafka, api, hooks, processor, worker and a sink, then measures ingestion
 (against the same insert through postgres.js and through pgbench), end to end at 500/s, 2,000/s and the maximum rate,
 memory and CPU per service, and n8n (installed into .cache/n8n) on the same workloads.
   --duration SECONDS  length of each measured load (default 20)
-  --no-peer           skip n8n`
+  --no-peer           skip n8n
+  --against GIT-REF   also measure end to end at the maximum rate with the hooks, processor and worker of
+                      that commit (checked out into .cache/bench-against), alternating with this checkout's
+                      in two rounds each on the same stack, and report the ratio`
 
-const { values: flags } = parseArgs({ options: { duration: { type: 'string', default: '20' }, 'no-peer': { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } })
+const { values: flags } = parseArgs({ options: { duration: { type: 'string', default: '20' }, 'no-peer': { type: 'boolean', default: false }, against: { type: 'string' }, help: { type: 'boolean', default: false } } })
 if (flags.help) {
   console.log(usage)
   process.exit(0)
@@ -37,6 +41,7 @@ const prunedRuns = 100_000
 const rates = [500, 2000]
 const log = (line: string) => console.error(`[bench] ${line}`)
 
+const againstCheckout = flags.against ? await checkoutOf(flags.against, log) : null
 const stack = await startStack(log)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stack.stop().finally(() => process.exit(130)))
 try {
@@ -83,6 +88,11 @@ async function measure(stack: Stack): Promise<Results> {
   const after = readAll(measured)
   peaks.stop()
   const runs = endToEnd.reduce((sum, phase) => sum + phase.completed, 0)
+  const maxRate = async () => {
+    await measureEndToEnd(stack.sql, hooksUrl, await newZap('warm-up e2e'), { rate: 200, connections, amount: 400 })
+    return measureEndToEnd(stack.sql, hooksUrl, await newZap('e2e max'), { connections, amount: Math.round(ingestion.perSecond * seconds) })
+  }
+  const against = againstCheckout ? await measureAgainst(stack, againstCheckout, 2, maxRate, log) : undefined
   const peer = flags['no-peer'] ? { skipped: 'skipped with --no-peer' } : await measurePeer({ connections, seconds, rates, log })
   return {
     startedAt: new Date().toISOString(),
@@ -95,6 +105,7 @@ async function measure(stack: Stack): Promise<Results> {
     whilePruning,
     endToEnd,
     resources: resourceRows(idle, peaks.peaks, before, after, runs),
+    against,
     topStatements: await topStatements(stack),
     peer,
   }

@@ -41,6 +41,7 @@ export async function startStack(log: (line: string) => void) {
     worker: await startService('worker', env),
   }
   const sink = startSink()
+  const pipeline = ['hooks', 'processor', 'worker'] as const
   return {
     sql,
     postgres,
@@ -48,6 +49,12 @@ export async function startStack(log: (line: string) => void) {
     services,
     sink,
     pids: Object.fromEntries(Object.entries(services).map(([name, service]) => [name, service.process.pid])),
+    /** Replaces hooks, processor and worker with those of `checkout` (this one by default), hooks on the same port. */
+    async swapPipeline(checkout?: string) {
+      await Promise.all(pipeline.map((name) => services[name].stop()))
+      const hooksPort = String(services.hooks.port)
+      for (const name of pipeline) services[name] = await startService(name, { ...env, HOOKS_PORT: hooksPort }, 20_000, checkout)
+    },
     async stop() {
       sink.stop()
       for (const service of Object.values(services)) service.process.kill('SIGCONT')
