@@ -19,7 +19,7 @@ const gatherMs = 1
 export function webhookLimits(sql: Sql, defaultLimit: RateLimit) {
   const defaultLimiter = createRateLimiter(sql, 'webhook', defaultLimit, { sweep: true, gatherMs })
   const limiters = new Map<string, RateLimiter>()
-  const zapLimits = new Map<string, { zap: { limit: RateLimit | null } | null; until: number }>()
+  const zapLimits = new Map<string, { zap: Promise<{ limit: RateLimit | null } | null>; until: number }>()
 
   function limiterFor(limit: RateLimit) {
     const name = `webhook-${limit.requests}/${limit.perSeconds}`
@@ -32,14 +32,16 @@ export function webhookLimits(sql: Sql, defaultLimit: RateLimit) {
     return limiter
   }
 
-  async function zapLimitOf(zapId: string) {
+  // One lookup per zap at a time: the webhooks arriving while it runs wait for it instead of each sending its own.
+  function zapLimitOf(zapId: string) {
     const cached = zapLimits.get(zapId)
     if (cached && cached.until > Date.now()) return cached.zap
-    const zap = await findWebhookRateLimit(sql, zapId)
+    const lookup = { zap: findWebhookRateLimit(sql, zapId), until: Date.now() + zapLimitTtlMs }
     zapLimits.delete(zapId)
     if (zapLimits.size >= maxCachedZaps) zapLimits.delete(zapLimits.keys().next().value!)
-    zapLimits.set(zapId, { zap, until: Date.now() + zapLimitTtlMs })
-    return zap
+    zapLimits.set(zapId, lookup)
+    lookup.zap.catch(() => zapLimits.get(zapId) === lookup && zapLimits.delete(zapId))
+    return lookup.zap
   }
 
   return async function limitWebhook(zapId: string) {
