@@ -13,19 +13,22 @@ import { generateLoad } from './load.ts'
 import { webhookBody } from './ingestion.ts'
 import { measureIngestionWhilePruning } from './retention.ts'
 import { checkoutOf, measureAgainst } from './against.ts'
+import { chunkSize, drainBacklog, generateHistory, type History } from './history.ts'
 
-const usage = `bun run bench [--duration SECONDS] [--no-peer] [--against GIT-REF]
+const usage = `bun run bench [--duration SECONDS] [--history RUNS] [--no-peer] [--against GIT-REF]
 
 Starts PostgreSQL (durable), Kafka, api, hooks, processor, worker and a sink, then measures ingestion
 (against the same insert through postgres.js and through pgbench), end to end at 500/s, 2,000/s and the maximum rate,
-memory and CPU per service, and n8n (installed into .cache/n8n) on the same workloads.
+memory and CPU per service, and n8n (installed into .cache/n8n) on the same workloads. Then it stores RUNS
+finished runs in SQL and measures ingestion and end to end again, and the drain of a 20k and a 200k outbox backlog.
   --duration SECONDS  length of each measured load (default 20)
+  --history RUNS      runs stored before the large-history phase (default 5000000; 0 skips the phase)
   --no-peer           skip n8n
   --against GIT-REF   also measure end to end at the maximum rate with the hooks, processor and worker of
                       that commit (checked out into .cache/bench-against), alternating with this checkout's
                       in two rounds each on the same stack, and report the ratio`
 
-const { values: flags } = parseArgs({ options: { duration: { type: 'string', default: '20' }, 'no-peer': { type: 'boolean', default: false }, against: { type: 'string' }, help: { type: 'boolean', default: false } } })
+const { values: flags } = parseArgs({ options: { duration: { type: 'string', default: '20' }, history: { type: 'string', default: '5000000' }, 'no-peer': { type: 'boolean', default: false }, against: { type: 'string' }, help: { type: 'boolean', default: false } } })
 if (flags.help) {
   console.log(usage)
   process.exit(0)
@@ -35,10 +38,16 @@ if (!Number.isInteger(seconds) || seconds < 1) {
   console.error(`Expected --duration to be a whole number of seconds, got ${flags.duration}\n\n${usage}`)
   process.exit(2)
 }
+const historyRuns = Number(flags.history)
+if (!Number.isInteger(historyRuns) || historyRuns < 0) {
+  console.error(`Expected --history to be a whole number of runs (0 skips the phase), got ${flags.history}\n\n${usage}`)
+  process.exit(2)
+}
 
 const connections = 50
 const prunedRuns = 100_000
 const rates = [500, 2000]
+const backlogs = [20_000, 200_000]
 const log = (line: string) => console.error(`[bench] ${line}`)
 
 const againstCheckout = flags.against ? await checkoutOf(flags.against, log) : null
@@ -93,7 +102,12 @@ async function measure(stack: Stack): Promise<Results> {
     return measureEndToEnd(stack.sql, hooksUrl, await newZap('e2e max'), { connections, amount: Math.round(ingestion.perSecond * seconds) })
   }
   const against = againstCheckout ? await measureAgainst(stack, againstCheckout, 2, maxRate, log) : undefined
+  const resources = resourceRows(idle, peaks.peaks, before, after, runs)
+  const statements = await topStatements(stack)
   const peer = flags['no-peer'] ? { skipped: 'skipped with --no-peer' } : await measurePeer({ connections, seconds, rates, log })
+  const history = historyRuns > 0
+    ? await measureHistory(stack, newZap, { ingestion: ingestion.accepted, endToEnd: endToEnd.at(-1)!.accepted })
+    : { skipped: 'skipped with --history 0' }
   return {
     startedAt: new Date().toISOString(),
     machine: { cores: navigator.hardwareConcurrency, bun: Bun.version },
@@ -104,11 +118,35 @@ async function measure(stack: Stack): Promise<Results> {
     pgbench,
     whilePruning,
     endToEnd,
-    resources: resourceRows(idle, peaks.peaks, before, after, runs),
+    resources,
     against,
-    topStatements: await topStatements(stack),
+    topStatements: statements,
+    history,
     peer,
   }
+}
+
+/** The same ingestion and maximum-rate loads again on top of `historyRuns` stored runs, then the outbox backlogs. */
+async function measureHistory(stack: Stack, newZap: (name: string) => Promise<string>, amounts: { ingestion: number; endToEnd: number }): Promise<History> {
+  const hooksUrl = stack.services.hooks.url!
+  log(`history: storing ${historyRuns.toLocaleString('en-US')} finished runs in SQL, ${chunkSize.toLocaleString('en-US')} per statement`)
+  const [owner] = await stack.sql<{ userId: string }[]>`select user_id as "userId" from zaps where id = ${await newZap('history owner')}`
+  const stored = await generateHistory(stack.sql, owner!.userId, historyRuns, log)
+  await stack.sql`select pg_stat_statements_reset()`
+  log(`history: ingestion over ${stored.runs.toLocaleString('en-US')} runs`)
+  stack.services.processor.process.kill('SIGSTOP')
+  const ingestion = await measureIngestion(stack.sql, hooksUrl, await newZap('history ingestion'), connections, amounts.ingestion)
+  await stack.sql`delete from outbox`
+  stack.services.processor.process.kill('SIGCONT')
+  log('history: end to end at the maximum rate')
+  const endToEnd = await measureEndToEnd(stack.sql, hooksUrl, await newZap('history e2e max'), { connections, amount: amounts.endToEnd })
+  const drains = []
+  for (const backlog of backlogs) {
+    log(`history: draining an outbox backlog of ${backlog.toLocaleString('en-US')} runs`)
+    const pids = { processor: stack.services.processor.process.pid, worker: stack.services.worker.process.pid }
+    drains.push(await drainBacklog(stack.sql, await newZap(`backlog ${backlog}`), backlog, pids))
+  }
+  return { ...stored, ingestion, endToEnd, drains, topStatements: await topStatements(stack) }
 }
 
 async function measuredProcesses(stack: Stack): Promise<Measured> {

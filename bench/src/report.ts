@@ -4,7 +4,10 @@ import type { EndToEnd } from './end-to-end.ts'
 import type { PeerResult } from './peer.ts'
 import type { PgbenchResult } from './pgbench.ts'
 import type { Against } from './against.ts'
+import type { History, HistorySkipped } from './history.ts'
 import { round } from './stats.ts'
+
+export type TopStatement = { query: string; calls: number; meanMs: number; totalMs: number }
 
 export type ResourceRow = { name: string; idleRssMb: number; peakRssMb: number; cpuSecondsPer1000Runs: number }
 
@@ -20,7 +23,8 @@ export type Results = {
   endToEnd: EndToEnd[]
   resources: ResourceRow[]
   against?: Against
-  topStatements: { query: string; calls: number; meanMs: number; totalMs: number }[]
+  topStatements: TopStatement[]
+  history: History | HistorySkipped
   peer: PeerResult
 }
 
@@ -28,7 +32,7 @@ export type Target = { name: string; met: boolean; measured: string }
 
 const services = ['api', 'hooks', 'processor', 'worker']
 
-export function evaluateTargets({ ingestion, baseline, pgbench, whilePruning, endToEnd, resources, against, peer }: Results): Target[] {
+export function evaluateTargets({ ingestion, baseline, pgbench, whilePruning, endToEnd, resources, against, history, peer }: Results): Target[] {
   const at500 = endToEnd.find((phase) => phase.offeredRate === 500)!
   const allPhases = [...endToEnd, ...(against ? [...against.theirs, ...against.ours] : [])]
   const sustained = Math.max(...endToEnd.map((phase) => (phase.unfinished === 0 ? phase.runsPerSecond : 0)))
@@ -46,6 +50,16 @@ export function evaluateTargets({ ingestion, baseline, pgbench, whilePruning, en
     { name: 'every run finished', met: allPhases.every((phase) => phase.unfinished === 0 && phase.failed === 0), measured: `${allPhases.reduce((sum, phase) => sum + phase.unfinished + phase.failed, 0)} left or failed` },
     { name: 'each service < 100 MB RSS at peak', met: heaviest.peakRssMb < 100, measured: `${heaviest.name} ${round(heaviest.peakRssMb)} MB` },
   ]
+  if ('drains' in history) {
+    const [small, large] = [history.drains[0]!, history.drains.at(-1)!]
+    targets.push(
+      { name: `ingestion, ${abbreviated(history.generated)} runs stored >= 0.9x empty`, met: history.ingestion.perSecond >= 0.9 * ingestion.perSecond, measured: ratio(history.ingestion.perSecond, ingestion.perSecond) },
+      { name: `end to end, ${abbreviated(history.generated)} stored >= 0.9x empty`, met: history.endToEnd.runsPerSecond >= 0.9 * endToEnd.at(-1)!.runsPerSecond, measured: ratio(history.endToEnd.runsPerSecond, endToEnd.at(-1)!.runsPerSecond) },
+      { name: `outbox drain, ${abbreviated(large.backlog)} >= 0.9x ${abbreviated(small.backlog)} rows`, met: large.outboxPerSecond >= 0.9 * small.outboxPerSecond, measured: ratio(large.outboxPerSecond, small.outboxPerSecond) },
+      { name: `processor peak, ${abbreviated(large.backlog)} <= 1.1x ${abbreviated(small.backlog)} rows`, met: large.processorPeakMb <= 1.1 * small.processorPeakMb, measured: ratio(large.processorPeakMb, small.processorPeakMb) },
+      { name: 'every backlog run finished', met: history.drains.every((drain) => drain.unfinished === 0 && drain.failed === 0) && history.endToEnd.unfinished === 0, measured: `${history.drains.reduce((sum, drain) => sum + drain.unfinished + drain.failed, history.endToEnd.unfinished + history.endToEnd.failed)} left or failed` },
+    )
+  }
   if ('ingestion' in peer) {
     const peerMax = peer.endToEnd.at(-1)!
     targets.push(
@@ -84,6 +98,8 @@ export function printReport(results: Results) {
     '  memory: VmRSS for a service; PSS summed over the process tree for postgres and kafka. CPU: over the end-to-end loads.',
     '',
     ...againstLines(results),
+    ...historyLines(results),
+    '',
     ...peerLines(results),
     '',
     'Targets',
@@ -107,6 +123,21 @@ function againstLines({ against }: Results) {
 
 const meanRate = (phases: EndToEnd[]) => phases.reduce((sum, phase) => sum + phase.runsPerSecond, 0) / phases.length
 
+function historyLines({ ingestion, endToEnd, history }: Results) {
+  if (!('drains' in history)) return [`Large history: not measured: ${history.skipped}`]
+  const empty = endToEnd.at(-1)!
+  return [
+    table([`Large history: ${count(history.generated)} runs generated (${count(history.runs)} stored, ${count(history.steps)} steps)`, 'empty', 'history', 'history / empty', 'history p50 ms', 'history p99 ms'], [
+      ['ingestion per s', count(ingestion.perSecond), count(history.ingestion.perSecond), ratio(history.ingestion.perSecond, ingestion.perSecond), round(history.ingestion.p50), round(history.ingestion.p99)],
+      ['end to end, max rate, runs/s', count(empty.runsPerSecond), count(history.endToEnd.runsPerSecond), ratio(history.endToEnd.runsPerSecond, empty.runsPerSecond), round(history.endToEnd.p50), round(history.endToEnd.p99)],
+    ]),
+    `  generated in SQL in ${round(history.generateSeconds)} s (${count(history.generated / history.generateSeconds)} runs/s), VACUUM ANALYZE and CHECKPOINT ${round(history.vacuumSeconds)} s, ${count(history.sizeMb)} MB with indexes`,
+    '',
+    table(['Outbox backlog (one-step runs)', 'rows', 'outbox s', 'relayed/s', 'runs/s', 'processor idle MB', 'processor peak MB', 'worker peak MB'],
+      history.drains.map((drain) => ['queued at once', count(drain.backlog), round(drain.outboxSeconds), count(drain.outboxPerSecond), count(drain.runsPerSecond), round(drain.processorIdleMb), round(drain.processorPeakMb), round(drain.workerPeakMb)])),
+  ]
+}
+
 function peerLines({ ingestion, endToEnd, peer }: Results) {
   if (!('ingestion' in peer)) return [`Peer: n8n not measured: ${peer.skipped}`]
   return [
@@ -127,5 +158,6 @@ function table(header: string[], rows: (string | number)[][]) {
   return cells.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n')
 }
 
+const abbreviated = (value: number) => (value >= 1_000_000 ? `${round(value / 1_000_000)}M` : value >= 1000 ? `${round(value / 1000)}k` : count(value))
 const count = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a')
 const ratio = (ours: number, theirs: number) => (theirs > 0 && Number.isFinite(ours) ? `${round(ours / theirs, 2)}x` : 'n/a')
