@@ -16,6 +16,8 @@ export type EndToEnd = {
   p50: number
   p95: number
   p99: number
+  /** Statements PostgreSQL ran per accepted webhook, every process's (pg_stat_statements). */
+  statementsPerRun: number
 }
 
 const drainTimeoutMs = 120_000
@@ -23,8 +25,10 @@ const drainTimeoutMs = 120_000
 /** Sends `amount` webhooks at a fixed rate (or as fast as hooks takes them), waits for the runs to finish, and reads their latency from the runs table. */
 export async function measureEndToEnd(sql: Sql, hooksUrl: string, zapId: string, options: { rate?: number; connections: number; amount: number }): Promise<EndToEnd> {
   const url = `${hooksUrl}/hooks/${zapId}`
+  const statementsBefore = await statementsRun(sql)
   const load = options.rate ? await paced(url, options.rate, options.amount) : await generateLoad({ url, connections: options.connections, amount: options.amount, body: webhookBody })
   const unfinished = await waitForDrain(sql, zapId)
+  const statements = (await statementsRun(sql)) - statementsBefore
   await expectStored(sql, zapId, load.accepted)
   const [summary] = await sql<{ failed: number; spanMs: number }[]>`
     select count(*) filter (where status = 'failed')::int as failed,
@@ -43,7 +47,13 @@ export async function measureEndToEnd(sql: Sql, hooksUrl: string, zapId: string,
     p50: percentile(latencies, 50),
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
+    statementsPerRun: statements / load.accepted,
   }
+}
+
+async function statementsRun(sql: Sql) {
+  const [row] = await sql<{ calls: number }[]>`select coalesce(sum(calls), 0)::float8 as calls from pg_stat_statements`
+  return row!.calls
 }
 
 /** Waits until no run of the zap is queued or running; returns how many still are at the timeout. */

@@ -90,8 +90,8 @@ export function printReport(results: Results) {
     ...('skipped' in pgbench ? [`  pgbench: ${pgbench.skipped}`] : []),
     `  the retention job deleted ${count(whilePruning.prunedDuringLoad)} runs during that load and all ${count(whilePruning.seeded)} in ${round(whilePruning.pruneSeconds)} s (500 per transaction, resting 3x each batch's time)`,
     '',
-    table(['End to end (accepted -> succeeded)', 'accepted', 'runs/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed', 'unfinished'],
-      endToEnd.map((phase) => [phase.offeredRate === 'max' ? 'max rate' : `${count(phase.offeredRate)}/s offered`, count(phase.accepted), count(phase.runsPerSecond), round(phase.p50), round(phase.p95), round(phase.p99), phase.failed, phase.unfinished])),
+    table(['End to end (accepted -> succeeded)', 'accepted', 'runs/s', 'p50 ms', 'p95 ms', 'p99 ms', 'statements / run', 'failed', 'unfinished'],
+      endToEnd.map((phase) => [phase.offeredRate === 'max' ? 'max rate' : `${count(phase.offeredRate)}/s offered`, count(phase.accepted), count(phase.runsPerSecond), round(phase.p50), round(phase.p95), round(phase.p99), round(phase.statementsPerRun, 2), phase.failed, phase.unfinished])),
     '',
     table(['Resources', 'idle MB', 'peak MB', 'CPU s / 1,000 runs'],
       resources.map((row) => [row.name, round(row.idleRssMb), round(row.peakRssMb), round(row.cpuSecondsPer1000Runs, 2)])),
@@ -110,12 +110,13 @@ export function printReport(results: Results) {
 
 function againstLines({ against }: Results) {
   if (!against) return []
-  const rows = (name: string, phases: EndToEnd[]) => phases.map((phase, index) => [`${name}, round ${index + 1}`, count(phase.accepted), count(phase.runsPerSecond), round(phase.p50), round(phase.p99), phase.failed + phase.unfinished])
+  const rows = (name: string, phases: EndToEnd[]) =>
+    phases.map((phase, index) => [`${name}, round ${index + 1}`, count(phase.accepted), count(phase.runsPerSecond), round(phase.p50), round(phase.p99), round(phase.statementsPerRun, 2), phase.failed + phase.unfinished])
   return [
-    table([`Max rate against ${against.ref} (${against.commit.slice(0, 7)})`, 'accepted', 'runs/s', 'p50 ms', 'p99 ms', 'left or failed'], [
+    table([`Max rate against ${against.ref} (${against.commit.slice(0, 7)})`, 'accepted', 'runs/s', 'p50 ms', 'p99 ms', 'statements / run', 'left or failed'], [
       ...rows(against.ref, against.theirs),
       ...rows('this checkout', against.ours),
-      ['ratio of the means', '', ratio(meanRate(against.ours), meanRate(against.theirs)), '', '', ''],
+      ['ratio of the means', '', ratio(meanRate(against.ours), meanRate(against.theirs)), '', '', '', ''],
     ]),
     '',
   ]

@@ -44,7 +44,7 @@ export async function loadStepContexts(sql: Sql, runIds: string[]) {
     from runs r
     join zaps z on z.id = r.zap_id
     join zap_versions v on v.zap_id = r.zap_id and v.version = r.version
-    where r.id in ${sql([...new Set(runIds)])}`
+    where r.id = any(${runIds}::uuid[])`
   return new Map(rows.map(({ runId, ...context }) => [runId, context as StepContext]))
 }
 
