@@ -25,7 +25,7 @@ export async function startStack(log: (line: string) => void) {
   log('starting PostgreSQL (durable: fsync and synchronous_commit on) and Kafka')
   const dataDir = await mkdtemp(join(tmpdir(), 'zap-bench-pg-'))
   await chmod(dataDir, 0o755)
-  const [postgres, kafka] = await Promise.all([startEmbeddedPostgres(dataDir, { flags: postgresFlags }), startKafka()])
+  const [postgres, kafka] = await startBoth(startEmbeddedPostgres(dataDir, { flags: postgresFlags }), startKafka(), dataDir)
   const sql: Sql = connect(postgres.url, { max: 60 })
   await migrate(sql)
   await sql`create extension if not exists pg_stat_statements`
@@ -64,4 +64,13 @@ export async function startStack(log: (line: string) => void) {
       await rm(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+// When one of them fails to start (Kafka on a starved machine), the other is stopped, not left behind.
+async function startBoth<P extends { stop: () => Promise<unknown> }, K extends { stop: () => Promise<unknown> }>(postgres: Promise<P>, kafka: Promise<K>, dataDir: string): Promise<[P, K]> {
+  const [started, broker] = await Promise.allSettled([postgres, kafka])
+  if (started.status === 'fulfilled' && broker.status === 'fulfilled') return [started.value, broker.value]
+  await Promise.allSettled([started.status === 'fulfilled' && started.value.stop(), broker.status === 'fulfilled' && broker.value.stop()])
+  await rm(dataDir, { recursive: true, force: true })
+  throw started.status === 'rejected' ? started.reason : (broker as PromiseRejectedResult).reason
 }

@@ -68,10 +68,10 @@ export function executeStep(db: Database, message: StepMessage, options: Execute
   return inSpan('step', SpanKind.CONSUMER, message.traceParent, attributes, (span) => execute(db, message, options, log, span, onDetached))
 }
 
-/** The pool, and the store that batches the hot reads and writes on it. */
-export type Database = { sql: Sql; store: StepStore }
+/** The pool, the store that batches the hot reads and writes on it, and the relays' wake-up for what they queue in the outbox. */
+export type Database = { sql: Sql; store: StepStore; wakeRelays: () => void }
 
-async function execute({ sql, store }: Database, message: StepMessage, options: ExecuteOptions, log: Logger, span: Span | null, onDetached?: () => void): Promise<Execution> {
+async function execute({ sql, store, wakeRelays }: Database, message: StepMessage, options: ExecuteOptions, log: Logger, span: Span | null, onDetached?: () => void): Promise<Execution> {
   const context = await store.loadContext(message.runId)
   const step = context?.steps[message.stepIndex]
   if (!context || !step || !isDue(context, message)) {
@@ -85,6 +85,7 @@ async function execute({ sql, store }: Database, message: StepMessage, options: 
   if (slot && !(await admitRun(sql, slot, message))) {
     log.debug({ zapId: context.zapId }, 'waiting for a concurrency slot')
     describeSpan(span, { 'zap.step.outcome': 'deferred' })
+    wakeRelays()
     return 'deferred'
   }
   if (context.wait && !slot) await clearWait(sql, message.runId)
@@ -94,6 +95,7 @@ async function execute({ sql, store }: Database, message: StepMessage, options: 
   const outcome = prepared.step ? await callWithinLimits(sql, prepared.step, context, message, options, log, lease, span, onDetached) : prepared.outcome
   if (outcome === 'deferred') {
     describeSpan(span, { 'zap.step.outcome': 'deferred' })
+    wakeRelays()
     return 'deferred'
   }
   const retryDelayMs = outcome.kind === 'failed' ? retryDelay(message.attempt, outcome.retryAfterMs, options) : 0
@@ -109,9 +111,11 @@ async function execute({ sql, store }: Database, message: StepMessage, options: 
     startedAt,
   }
   const autoReplayMs = record.runStatus === 'failed' && context.autoReplay ? options.autoReplayScheduleMs[context.autoReplays] : undefined
-  const execution = await recordWithAutoReplay({ sql, store }, record, autoReplayMs)
+  const execution = await recordWithAutoReplay(sql, store, record, autoReplayMs)
   const ended = record.runStatus === 'succeeded' || record.runStatus === 'failed'
   if (slot && execution === 'executed' && ended) await wakeParkedRuns(sql, slot)
+  // A run's last step queues nothing: no relay needs to look.
+  if (execution === 'executed' && (record.next !== null || autoReplayMs !== undefined || (slot && ended))) wakeRelays()
   if (lease.id) await dropLease(sql, await lease.id).catch(() => {})
   const ms = Date.now() - startedAt.getTime()
   const line = { zapId: context.zapId, type: step.type, status: record.status, runStatus: record.runStatus, ms, error: record.error ?? undefined }
@@ -178,7 +182,7 @@ async function callWithinLimits(
   }
 }
 
-async function recordWithAutoReplay({ sql, store }: Database, record: StepRecord, autoReplayMs: number | undefined): Promise<Execution> {
+async function recordWithAutoReplay(sql: Sql, store: StepStore, record: StepRecord, autoReplayMs: number | undefined): Promise<Execution> {
   if (autoReplayMs === undefined) return (await store.record(record)) ? 'executed' : 'skipped'
   return sql.begin(async (tx) => {
     if (!(await recordStepAttempt(tx, record))) return 'skipped' as const

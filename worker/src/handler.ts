@@ -19,9 +19,8 @@ export type StepHandler = { handle: (message: StepMessage, onDetached?: () => vo
  */
 export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger): StepHandler {
   let stopping = false
-  const wakeRelays = outboxNotifier(sql)
   const outage = trackOutage(log, 'database')
-  const db = { sql, store: createStepStore(sql, options.batch) }
+  const db = { sql, store: createStepStore(sql, options.batch), wakeRelays: outboxNotifier(sql) }
 
   async function handle(message: StepMessage, onDetached?: () => void) {
     const stepLog = log.child({ runId: message.runId, step: message.stepIndex, attempt: message.attempt })
@@ -29,7 +28,6 @@ export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger
       try {
         const execution = await executeStep(db, message, options, stepLog, onDetached)
         outage.up()
-        if (execution !== 'skipped') wakeRelays()
         return execution
       } catch (error) {
         if (stopping) throw error
