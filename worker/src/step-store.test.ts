@@ -52,7 +52,7 @@ const stateOf = async (runId: string) => {
   const [run] = await sql`
     select r.status, r.finished_at is not null as finished,
       (select json_agg(json_build_object('index', s.index, 'status', s.status, 'attempts', s.attempts, 'output', s.output, 'error', s.error) order by s.index) from run_steps s where s.run_id = r.id) as steps,
-      (select json_agg(json_build_object('step', o.step_index, 'attempt', o.attempt)) from outbox o where o.run_id = r.id) as outbox
+      (select json_agg(json_build_object('step', o.step_index, 'attempt', o.attempt) order by o.step_index, o.attempt) from outbox o where o.run_id = r.id) as outbox
     from runs r where r.id = ${runId}`
   return run
 }
