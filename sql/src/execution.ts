@@ -63,6 +63,14 @@ export type StepRecord = {
   skipRemaining?: { through: number; reason: string }
 }
 
+// An attempt replaces a recorded one only while that one waits (retrying, waiting) for a later attempt:
+// a redelivered attempt changes nothing, alone or in a batch.
+const newerAttemptsOnly = (sql: Sql | TransactionSql) => sql`
+  on conflict (run_id, index) do update set
+    status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
+    error = excluded.error, finished_at = excluded.finished_at
+  where run_steps.status in ('retrying', 'waiting') and run_steps.attempts < excluded.attempts`
+
 /**
  * Records an attempt and what follows it (the next outbox row and the run's status) in one
  * statement. Returns false when the step was already recorded by an earlier delivery.
@@ -75,10 +83,7 @@ export async function recordStepAttempt(sql: Sql | TransactionSql, record: StepR
       values (${record.runId}, ${record.stepIndex}, ${record.type}, ${record.status}, ${record.attempt},
         ${json(sql, record.input)}, ${json(sql, record.output)}, ${record.error}, ${record.startedAt},
         ${record.status === 'retrying' || record.status === 'waiting' ? null : new Date()})
-      on conflict (run_id, index) do update set
-        status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
-        error = excluded.error, finished_at = excluded.finished_at
-      where run_steps.status in ('retrying', 'waiting') and run_steps.attempts < excluded.attempts
+      ${newerAttemptsOnly(sql)}
       returning run_id
     ), queued as (
       insert into outbox (run_id, step_index, attempt, replay, available_at)
@@ -155,10 +160,7 @@ async function recordRound(sql: Sql, records: StepRecord[]) {
       select run_id, index, type, status, attempts, input, output, error, started_at, case when finishes then now() end
       from input
       order by run_id
-      on conflict (run_id, index) do update set
-        status = excluded.status, attempts = excluded.attempts, input = excluded.input, output = excluded.output,
-        error = excluded.error, finished_at = excluded.finished_at
-      where run_steps.status in ('retrying', 'waiting') and run_steps.attempts < excluded.attempts
+      ${newerAttemptsOnly(sql)}
       returning run_id
     ), queued as (
       insert into outbox (run_id, step_index, attempt, replay, available_at)
