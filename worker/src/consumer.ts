@@ -6,33 +6,63 @@ import * as v from 'valibot'
 import { stepMessage, type StepMessage } from '@zap/lib/messages'
 import type { Logger } from '@zap/lib/log'
 import type { StepHandler } from './handler.ts'
+import { createOffsetTracker, type OffsetTracker } from './offsets.ts'
 
 const disconnectTimeoutMs = 10_000
 
 export type ConsumeOptions = { consumer: Consumer; topic: string; concurrency: number; handler: StepHandler; log: Logger }
 
 /**
- * Runs every step message of each fetched batch concurrently (bounded), heartbeating meanwhile;
- * offsets are committed only after the batch's results are recorded, or, for a step that is still
- * running after a moment, once it holds a lease in the outbox: a slow target never holds up a partition.
+ * Hands each fetched message to a bounded pool and returns to kafkajs at once, so the next fetch
+ * goes out while the steps run: kafkajs fetches again only after every batch of a fetch returned, and
+ * a message would otherwise wait for the slowest step of the fetch before it. At most twice
+ * `concurrency` messages are held; past that a batch waits, which holds the fetches back.
+ * A partition's offset is committed up to its first message not yet handled (recorded, or for a step
+ * still running after a moment, leased in the outbox): a slow target never holds up a partition, and
+ * everything after an uncommitted message is redelivered, which the steps' records make harmless.
  */
 export async function consumeSteps({ consumer, topic, concurrency, handler, log }: ConsumeOptions) {
   const limit = pLimit(concurrency)
+  const maxHeld = concurrency * 2
+  const offsets = createOffsetTracker((commits) => consumer.commitOffsets(commits.map((commit) => ({ topic, ...commit }))), log)
+  let held = 0
+  const waiting = new Set<() => void>()
 
-  async function eachBatch({ batch, heartbeat }: EachBatchPayload) {
-    const heartbeats = setInterval(() => heartbeat().catch(() => {}), heartbeatIntervalMs)
-    try {
-      const messages = batch.messages.flatMap((message) => parseMessage(message, log))
-      await Promise.all(messages.map((message) => limit(() => handledOrLeased(handler, message))))
-    } finally {
-      clearInterval(heartbeats)
+  function dispatch(message: KafkaMessage, tracker: OffsetTracker) {
+    const done = tracker.take(message.offset)
+    const parsed = parseMessage(message, log)
+    if (!parsed) return done()
+    held++
+    limit(() => handledOrLeased(handler, parsed))
+      .then(done, () => {}) // a step given up while stopping stays uncommitted, for redelivery
+      .finally(() => {
+        held--
+        for (const wake of waiting) wake()
+        waiting.clear()
+      })
+  }
+
+  async function eachBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload) {
+    const first = batch.firstOffset()
+    if (first === null) return
+    const tracker = offsets.partition(batch.partition, first)
+    for (const message of batch.messages) {
+      while (held >= maxHeld) {
+        await Promise.race([new Promise<void>((resolve) => waiting.add(resolve)), Bun.sleep(heartbeatIntervalMs)])
+        await heartbeat().catch(() => {})
+      }
+      dispatch(message, tracker)
+      resolveOffset(message.offset)
     }
   }
 
   // kafkajs restarts a crashed consumer itself, for as long as Kafka stays away; when it gives up
   // (an error it deems permanent), nothing consumes any more: exit for the supervisor to restart.
   const outage = trackOutage(log, 'Kafka')
-  consumer.on(consumer.events.GROUP_JOIN, () => outage.up())
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    offsets.retain(payload.memberAssignment[topic] ?? [])
+    outage.up()
+  })
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) return outage.down(payload.error)
     log.fatal({ err: payload.error }, 'the Kafka consumer stopped for good; exiting for a restart')
@@ -40,10 +70,15 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
     process.exit(1)
   })
   await consumer.subscribe({ topic, fromBeginning: true })
-  await consumer.run({ eachBatch, partitionsConsumedConcurrently: 6 })
+  await consumer.run({ eachBatch, eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: 6 })
   return {
     async stop() {
       handler.stop()
+      const deadline = Bun.sleep(disconnectTimeoutMs)
+      // Steps in flight finish and their offsets are committed, so a restart does not run them again.
+      await Promise.race([consumer.pause([{ topic }]), deadline])
+      await Promise.race([(async () => { while (held > 0) await Bun.sleep(10) })(), deadline])
+      await Promise.race([offsets.flush(), deadline])
       // kafkajs can hang leaving a group mid-rebalance; uncommitted work is redelivered anyway.
       await Promise.race([consumer.disconnect(), Bun.sleep(disconnectTimeoutMs)])
     },
@@ -55,14 +90,14 @@ const handledOrLeased = (handler: StepHandler, message: StepMessage) =>
     handler.handle(message, () => resolve('leased')).then(resolve, reject)
   })
 
-function parseMessage({ value, headers }: KafkaMessage, log: Logger): StepMessage[] {
+function parseMessage({ value, headers }: KafkaMessage, log: Logger): StepMessage | null {
   try {
     const message: StepMessage = v.parse(stepMessage, JSON.parse(value?.toString() ?? ''))
     // The publish span's context, sent only while tracing is on.
     if (headers?.traceparent) message.traceParent = headers.traceparent.toString()
-    return [message]
+    return message
   } catch {
     log.warn({ value: value?.toString().slice(0, 200) }, 'ignoring a malformed message')
-    return []
+    return null
   }
 }
