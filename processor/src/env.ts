@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { databaseUrl, logLevel, metricsPort, positiveInteger, readEnv, tracingEntries } from '@zap/lib/env'
+import { memoryEntries } from '@zap/lib/memory'
 
 export const relayEntries = {
   OUTBOX_BATCH_SIZE: positiveInteger(500),
@@ -36,6 +37,7 @@ export const processorEnv = v.object({
   ...relayEntries,
   ...retentionEntries,
   ...tracingEntries,
+  ...memoryEntries,
 })
 
 export const readProcessorEnv = () => readEnv(processorEnv)
