@@ -1,6 +1,5 @@
 import * as v from 'valibot'
 import { databaseUrl, logLevel, port, positiveInteger, rateLimit, readEnv } from '@zap/lib/env'
-import { memoryEntries } from '@zap/lib/memory'
 
 export const apiEntries = {
   NODE_ENV: v.optional(v.string(), 'development'),
@@ -31,7 +30,7 @@ export const jwtSecretInProduction = <Env extends { NODE_ENV: string; JWT_SECRET
 export const publicHooksUrl = (env: { PUBLIC_HOOKS_URL?: string; HOOKS_PORT: number }) =>
   (env.PUBLIC_HOOKS_URL ?? `http://localhost:${env.HOOKS_PORT}`).replace(/\/+$/, '')
 
-const apiObject = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...apiEntries, ...memoryEntries })
+const apiObject = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...apiEntries })
 
 export const apiEnv = v.pipe(
   apiObject,

@@ -5,11 +5,9 @@ import { authRateLimitsFrom, readApiEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
-import { boundMemory } from '@zap/lib/memory'
 
 const env = readApiEnv()
 const log = createLogger('api', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
-const stopBoundingMemory = boundMemory(env.MEMORY_TARGET_MB, log)
 if (!env.JWT_SECRET) log.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the API restarts')
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
 const probeSql = connectProbe(env.DATABASE_URL)
@@ -29,7 +27,6 @@ log.info({ port: app.server?.port }, `zap api listening on http://localhost:${ap
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
-  stopBoundingMemory()
   database.stop()
   await app.stop()
   await Promise.all([sql.end({ timeout: 5 }), probeSql.end({ timeout: 1 })])

@@ -1,6 +1,5 @@
 import * as v from 'valibot'
 import { databaseUrl, logLevel, port, positiveInteger, rateLimit, readEnv, tracingEntries } from '@zap/lib/env'
-import { memoryEntries } from '@zap/lib/memory'
 
 export const hooksEntries = {
   HOOKS_PORT: port(3002),
@@ -13,7 +12,7 @@ export const hooksEntries = {
   INGEST_BATCH_SIZE: positiveInteger(100),
 }
 
-export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries, ...tracingEntries, ...memoryEntries })
+export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries, ...tracingEntries })
 
 export const readHooksEnv = () => readEnv(hooksEnv)
 

@@ -5,13 +5,11 @@ import { hooksLimitsFrom, readHooksEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
-import { boundMemory } from '@zap/lib/memory'
 import { tracingSettingsFrom } from '@zap/lib/env'
 import { startTracing } from '@zap/lib/trace'
 
 const env = readHooksEnv()
 const log = createLogger('hooks', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
-const stopBoundingMemory = boundMemory(env.MEMORY_TARGET_MB, log)
 const stopTracing = await startTracing('hooks', tracingSettingsFrom(env))
 // A statement of a webhook answered 503 rolls back when it finishes; this bounds how long it may hold its connection.
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE, statementTimeoutMs: 2 * env.INGEST_TIMEOUT_MS })
@@ -23,7 +21,6 @@ log.info({ port: app.server?.port }, `zap hooks listening on http://localhost:${
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
-  stopBoundingMemory()
   database.stop()
   await app.stop()
   await Promise.all([sql.end({ timeout: 5 }), probeSql.end({ timeout: 1 })])

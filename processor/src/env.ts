@@ -1,6 +1,5 @@
 import * as v from 'valibot'
 import { databaseUrl, logLevel, metricsPort, positiveInteger, readEnv, tracingEntries } from '@zap/lib/env'
-import { memoryEntries } from '@zap/lib/memory'
 
 export const relayEntries = {
   OUTBOX_BATCH_SIZE: positiveInteger(500),
@@ -37,7 +36,6 @@ export const processorEnv = v.object({
   ...relayEntries,
   ...retentionEntries,
   ...tracingEntries,
-  ...memoryEntries,
 })
 
 export const readProcessorEnv = () => readEnv(processorEnv)

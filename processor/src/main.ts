@@ -6,7 +6,6 @@ import { startRelay } from './relay.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
-import { boundMemory } from '@zap/lib/memory'
 import { tracingSettingsFrom } from '@zap/lib/env'
 import { startTracing } from '@zap/lib/trace'
 import { serveMetrics, watchOutbox } from '@zap/lib/metrics'
@@ -14,7 +13,6 @@ import { outboxStats } from '@zap/sql/outbox'
 
 const env = readProcessorEnv()
 const log = createLogger('processor', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
-const stopBoundingMemory = boundMemory(env.MEMORY_TARGET_MB, log)
 const stopTracing = await startTracing('processor', tracingSettingsFrom(env))
 const sql = connect(env.DATABASE_URL, { max: 3 })
 const kafka = createKafka(env.KAFKA_BROKERS, 'zap-processor', log)
@@ -29,7 +27,6 @@ log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap process
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
-  stopBoundingMemory()
   await metricsServer.stop()
   await Promise.all([relay.stop(), retention.stop()])
   await transport.disconnect()

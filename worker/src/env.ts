@@ -1,6 +1,5 @@
 import * as v from 'valibot'
 import { databaseUrl, durationList, flag, logLevel, metricsPort, positiveInteger, readEnv, tracingEntries } from '@zap/lib/env'
-import { memoryEntries } from '@zap/lib/memory'
 import { rebalanceTimeoutMs } from '@zap/lib/kafka'
 import type { ExecuteOptions } from './execute.ts'
 import { createMailer } from './steps/email.ts'
@@ -59,7 +58,6 @@ const workerObject = v.object({
   ...kafkaEntries,
   ...stepEntries,
   ...tracingEntries,
-  ...memoryEntries,
 })
 
 export const workerEnv = v.pipe(workerObject, stepTimeoutFitsRebalance<v.InferOutput<typeof workerObject>>())

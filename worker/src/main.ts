@@ -7,14 +7,12 @@ import { createStepHandler } from './handler.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
-import { boundMemory } from '@zap/lib/memory'
 import { tracingSettingsFrom } from '@zap/lib/env'
 import { startTracing } from '@zap/lib/trace'
 import { serveMetrics, watchConsumerLag } from '@zap/lib/metrics'
 
 const env = readWorkerEnv()
 const log = createLogger('worker', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
-const stopBoundingMemory = boundMemory(env.MEMORY_TARGET_MB, log)
 const stopTracing = await startTracing('worker', tracingSettingsFrom(env))
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
 const kafka = createKafka(env.KAFKA_BROKERS, 'zap-worker', log)
@@ -36,7 +34,6 @@ const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(en
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
-  stopBoundingMemory()
   await metricsServer.stop()
   await Promise.all([consuming.stop(), alerts.stop()])
   await lag.close()
