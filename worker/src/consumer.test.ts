@@ -8,13 +8,10 @@ import { consumeSteps } from './consumer.ts'
 
 const log = createLogger('consumer-test', { level: 'silent', pretty: false })
 const kafka = createKafka(requireEnv('KAFKA_BROKERS'), 'consumer-test', log)
-const topic = `consumer-test-${crypto.randomUUID()}`
-const group = `consumer-test-${crypto.randomUUID()}`
 let producer: Producer
 let admin: Admin
 
 beforeAll(async () => {
-  await ensureTopic(kafka, topic, 1)
   producer = kafka.producer()
   admin = kafka.admin()
   await Promise.all([producer.connect(), admin.connect()])
@@ -24,27 +21,42 @@ afterAll(async () => {
 })
 
 const step = (stepIndex: number): StepMessage => ({ runId: crypto.randomUUID(), stepIndex, attempt: 1, replay: 0 })
-const send = (message: StepMessage) => producer.send({ topic, messages: [{ value: JSON.stringify(message) }] })
 
-async function committed() {
-  const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] })
-  return Number(offsets!.partitions[0]!.offset)
-}
-
-test('a step still running holds neither the next fetch nor the steps behind it, and the commit stops before it', async () => {
+/** A topic of one partition, its own group, and a step handler that holds step 0 until released. */
+async function consuming() {
+  const topic = `consumer-test-${crypto.randomUUID()}`
+  const group = `consumer-test-${crypto.randomUUID()}`
+  await ensureTopic(kafka, topic, 1)
   const handled: number[] = []
-  let releaseSlow = () => {}
-  const slowDone = new Promise<void>((resolve) => (releaseSlow = resolve))
+  let release = () => {}
+  const released = new Promise<void>((resolve) => (release = resolve))
   const handler = {
     async handle(message: StepMessage) {
-      if (message.stepIndex === 0) await slowDone
+      if (message.stepIndex === 0) await released
       handled.push(message.stepIndex)
     },
     stop() {},
   }
   const consumer = createStepConsumer(kafka, group, 6_000)
   await consumer.connect()
-  const consuming = await consumeSteps({ consumer, topic, concurrency: 4, handler, log })
+  const consumption = await consumeSteps({ consumer, topic, concurrency: 4, handler, log })
+  return {
+    handled,
+    release,
+    send: (message: StepMessage) => producer.send({ topic, messages: [{ value: JSON.stringify(message) }] }),
+    async committed() {
+      const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] })
+      return Number(offsets!.partitions[0]!.offset)
+    },
+    async stop() {
+      release()
+      await consumption.stop()
+    },
+  }
+}
+
+test('a step still running holds neither the next fetch nor the steps behind it, and the commit stops before it', async () => {
+  const { handled, release, send, committed, stop } = await consuming()
   try {
     await send(step(0)) // offset 0: runs until released
     await Bun.sleep(300) // fetched alone, so the next message comes in a later fetch
@@ -53,10 +65,26 @@ test('a step still running holds neither the next fetch nor the steps behind it,
     expect(handled).toEqual([1, 2, 3])
     await Bun.sleep(300)
     expect(await committed()).toBeLessThanOrEqual(0) // nothing committed past the step still running
-    releaseSlow()
+    release()
     await waitUntil(async () => (await committed()) === 4, 'every offset to be committed once the running step finished')
   } finally {
-    releaseSlow()
-    await consuming.stop()
+    await stop()
+  }
+}, 30_000)
+
+test('a step delivered again while it still runs here is not run twice, and both offsets are committed once it finished', async () => {
+  const { handled, release, send, committed, stop } = await consuming()
+  try {
+    const slow = step(0)
+    await send(slow)
+    await Bun.sleep(300)
+    await send(slow) // as the relay sends it again after a crash between publishing and deleting
+    await send(step(1))
+    await waitUntil(() => handled.includes(1), 'the step behind the copies to be handled')
+    release()
+    await waitUntil(async () => (await committed()) === 3, 'every offset to be committed')
+    expect(handled).toEqual([1, 0])
+  } finally {
+    await stop()
   }
 }, 30_000)

@@ -26,20 +26,27 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
   const maxHeld = concurrency * 2
   const offsets = createOffsetTracker((commits) => consumer.commitOffsets(commits.map((commit) => ({ topic, ...commit }))), log)
   let held = 0
+  const running = new Map<string, Promise<unknown>>()
   const waiting = new Set<() => void>()
 
   function dispatch(message: KafkaMessage, tracker: OffsetTracker) {
     const done = tracker.take(message.offset)
     const parsed = parseMessage(message, log)
     if (!parsed) return done()
+    // Redelivered while its first delivery still runs here (a rebalance restarts at the committed
+    // offset): the one execution finishes both.
+    const key = `${parsed.runId}:${parsed.stepIndex}:${parsed.attempt}:${parsed.replay}`
+    const already = running.get(key)
+    if (already) return void already.then(done, () => {})
     held++
-    limit(() => handledOrLeased(handler, parsed))
-      .then(done, () => {}) // a step given up while stopping stays uncommitted, for redelivery
-      .finally(() => {
-        held--
-        for (const wake of waiting) wake()
-        waiting.clear()
-      })
+    const execution = limit(() => handledOrLeased(handler, parsed)).finally(() => {
+      running.delete(key)
+      held--
+      for (const wake of waiting) wake()
+      waiting.clear()
+    })
+    running.set(key, execution)
+    execution.then(done, () => {}) // a step given up while stopping stays uncommitted, for redelivery
   }
 
   async function eachBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload) {
@@ -63,6 +70,8 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
     offsets.retain(payload.memberAssignment[topic] ?? [])
     outage.up()
   })
+  // What is finished is committed before the group reassigns partitions, so another member does not run it again.
+  consumer.on(consumer.events.REBALANCING, () => void offsets.flush())
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) return outage.down(payload.error)
     log.fatal({ err: payload.error }, 'the Kafka consumer stopped for good; exiting for a restart')
