@@ -48,6 +48,8 @@ async function consuming() {
       const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] })
       return Number(offsets!.partitions[0]!.offset)
     },
+    /** Stops as the worker does, with step 0 still held unless released before. */
+    stopConsuming: () => consumption.stop(),
     async stop() {
       release()
       await consumption.stop()
@@ -87,4 +89,17 @@ test('a step delivered again while it still runs here is not run twice, and both
   } finally {
     await stop()
   }
+}, 30_000)
+
+test('stopping lets the steps in flight finish and commits them, so a restart does not run them again', async () => {
+  const { handled, release, send, committed, stopConsuming } = await consuming()
+  await send(step(0))
+  await Bun.sleep(500) // fetched and running
+  const stopped = stopConsuming()
+  await Bun.sleep(300)
+  expect(handled).toEqual([]) // still waiting for the step
+  release()
+  await stopped
+  expect(handled).toEqual([0])
+  expect(await committed()).toBe(1)
 }, 30_000)

@@ -29,6 +29,12 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
   const running = new Map<string, Promise<unknown>>()
   const waiting = new Set<() => void>()
 
+  const nothingHeld = () =>
+    new Promise<void>((resolve) => {
+      const check = () => (held === 0 ? resolve() : void waiting.add(check))
+      check()
+    })
+
   function dispatch(message: KafkaMessage, tracker: OffsetTracker) {
     const done = tracker.take(message.offset)
     const parsed = parseMessage(message, log)
@@ -42,8 +48,9 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
     const execution = limit(() => handledOrLeased(handler, parsed)).finally(() => {
       running.delete(key)
       held--
-      for (const wake of waiting) wake()
+      const wakes = [...waiting]
       waiting.clear()
+      for (const wake of wakes) wake()
     })
     running.set(key, execution)
     execution.then(done, () => {}) // a step given up while stopping stays uncommitted, for redelivery
@@ -85,8 +92,8 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
       handler.stop()
       const deadline = Bun.sleep(disconnectTimeoutMs)
       // Steps in flight finish and their offsets are committed, so a restart does not run them again.
-      await Promise.race([consumer.pause([{ topic }]), deadline])
-      await Promise.race([(async () => { while (held > 0) await Bun.sleep(10) })(), deadline])
+      consumer.pause([{ topic }])
+      await Promise.race([nothingHeld(), deadline])
       await Promise.race([offsets.flush(), deadline])
       // kafkajs can hang leaving a group mid-rebalance; uncommitted work is redelivered anyway.
       await Promise.race([consumer.disconnect(), Bun.sleep(disconnectTimeoutMs)])
