@@ -1,3 +1,7 @@
+import { chmodSync, mkdtempSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import postgres from 'postgres'
 import { migrate } from '@zap/sql/migrate'
 import { startPostgres, type RunningPostgres } from './postgres.ts'
@@ -7,10 +11,14 @@ import { markProcessTree, reapLeakedProcesses } from './process-leaks.ts'
 /**
  * `bun run test`: brings up a real PostgreSQL and a real Kafka broker (or uses DATABASE_URL and
  * KAFKA_BROKERS), gives the run a fresh database, runs `bun test`, and tears everything down. It fails
- * when any process it or the tests started is still running at the end.
+ * when any process it or the tests started is still running at the end. What the tests put in the
+ * temporary directory (config dirs, request bodies, a compiled CLI) goes into one folder of the run,
+ * removed at the end.
  */
 const marker = markProcessTree()
-const cleanups: (() => Promise<unknown>)[] = []
+const runTmp = mkdtempSync(join(tmpdir(), 'zap-test-run-'))
+chmodSync(runTmp, 0o755) // an embedded PostgreSQL runs as its own user and must reach its data dir in it
+const cleanups: (() => Promise<unknown>)[] = [() => rm(runTmp, { recursive: true, force: true })]
 let exitCode = 1
 try {
   const server: RunningPostgres | null = Bun.env.DATABASE_URL ? null : await startPostgres()
@@ -21,7 +29,7 @@ try {
   const brokers = Bun.env.KAFKA_BROKERS ?? kafka!.brokers
   console.log(`PostgreSQL: ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}\nKafka: ${brokers}`)
   const tests = Bun.spawn(['bun', 'test', '--timeout', '30000', ...process.argv.slice(2)], {
-    env: { ...Bun.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    env: { ...Bun.env, TMPDIR: runTmp, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
     stdio: ['inherit', 'inherit', 'inherit'],
   })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => tests.kill(signal))
