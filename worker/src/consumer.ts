@@ -25,13 +25,13 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
   const limit = pLimit(concurrency)
   const maxHeld = concurrency * 2
   const offsets = createOffsetTracker((commits) => consumer.commitOffsets(commits.map((commit) => ({ topic, ...commit }))), log)
-  let held = 0
+  // The steps this worker holds, by message, so a copy delivered while one runs joins it.
   const running = new Map<string, Promise<unknown>>()
   const waiting = new Set<() => void>()
 
   const nothingHeld = () =>
     new Promise<void>((resolve) => {
-      const check = () => (held === 0 ? resolve() : void waiting.add(check))
+      const check = () => (running.size === 0 ? resolve() : void waiting.add(check))
       check()
     })
 
@@ -44,10 +44,8 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
     const key = `${parsed.runId}:${parsed.stepIndex}:${parsed.attempt}:${parsed.replay}`
     const already = running.get(key)
     if (already) return void already.then(done, () => {})
-    held++
     const execution = limit(() => handledOrLeased(handler, parsed)).finally(() => {
       running.delete(key)
-      held--
       const wakes = [...waiting]
       waiting.clear()
       for (const wake of wakes) wake()
@@ -61,7 +59,7 @@ export async function consumeSteps({ consumer, topic, concurrency, handler, log 
     if (first === null) return
     const tracker = offsets.partition(batch.partition, first)
     for (const message of batch.messages) {
-      while (held >= maxHeld) {
+      while (running.size >= maxHeld) {
         await Promise.race([new Promise<void>((resolve) => waiting.add(resolve)), Bun.sleep(heartbeatIntervalMs)])
         await heartbeat().catch(() => {})
       }

@@ -58,12 +58,9 @@ export function createOffsetTracker(commit: (commits: OffsetCommit[]) => Promise
      * offset): the old messages still running no longer count towards commits.
      */
     partition(partition: number, firstOffset: string): OffsetTracker {
-      let offsets = partitions.get(partition)
-      if (!offsets || !offsets.continuesWith(BigInt(firstOffset))) {
-        offsets = new PartitionOffsets()
-        partitions.set(partition, offsets)
-      }
-      const tracked = offsets
+      const known = partitions.get(partition)
+      const tracked = known?.continuesWith(BigInt(firstOffset)) ? known : new PartitionOffsets()
+      partitions.set(partition, tracked)
       return {
         take(offset) {
           const finish = tracked.take(BigInt(offset))
