@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
+import { runtimeEnv } from '@zap/testkit/services'
 
 const root = join(import.meta.dir, '..', '..')
 
@@ -35,5 +36,25 @@ describe('compose.yaml', () => {
     const result = config({})
     expect(result.exitCode).not.toBe(0)
     expect(result.stderr).toContain('JWT_SECRET')
+  })
+})
+
+describe('JavaScriptCore settings', () => {
+  const settings = Object.entries(runtimeEnv).map(([name, value]) => `${name}=${value}`)
+
+  test('the image, the start scripts and the tests run the services with the same ones', async () => {
+    const dockerfile = await Bun.file(join(root, 'Dockerfile')).text()
+    const imageEnv = dockerfile.split('\n').filter((line) => line.startsWith('ENV ')).flatMap((line) => line.slice(4).trim().split(/\s+/))
+    expect(imageEnv).toEqual(expect.arrayContaining(settings))
+    const { scripts } = await Bun.file(join(root, 'package.json')).json()
+    for (const service of ['api', 'hooks', 'processor', 'worker']) expect(scripts[`start:${service}`]).toBe(`${settings.join(' ')} bun ${service}/src/main.ts`)
+  })
+
+  test('are options this Bun knows (an unknown one stops it at start)', () => {
+    const result = Bun.spawnSync([process.execPath, '-e', 'console.log("started")'], { env: { ...Bun.env, ...runtimeEnv } })
+    expect(result.stderr.toString()).toBe('')
+    expect(result.stdout.toString().trim()).toBe('started')
+    const unknown = Bun.spawnSync([process.execPath, '-e', 'console.log("started")'], { env: { ...Bun.env, BUN_JSC_noSuchOption: '1' } })
+    expect(unknown.exitCode).not.toBe(0)
   })
 })
