@@ -9,7 +9,7 @@ export const hooksEntries = {
   INGEST_TIMEOUT_MS: positiveInteger(2_000),
   INGEST_MAX_PENDING: positiveInteger(1_000),
   INGEST_BATCH_MS: positiveInteger(1),
-  INGEST_BATCH_SIZE: positiveInteger(100),
+  INGEST_BATCH_SIZE: positiveInteger(32),
 }
 
 export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries, ...tracingEntries })
