@@ -22,9 +22,9 @@ RUN bun install --frozen-lockfile --production \
 
 FROM oven/bun:1.4.5
 WORKDIR /app
-# JavaScriptCore without its FTL tier, and a heap that grows to 1.75x what survived the last collection
+# JavaScriptCore without its FTL tier, and a heap that grows to 1.6x what survived the last collection
 # (README, Performance: "Memory"); the `start:*` scripts set the same.
-ENV NODE_ENV=production BUN_JSC_useFTLJIT=0 BUN_JSC_heapGrowthMaxIncrease=0.75
+ENV NODE_ENV=production BUN_JSC_useFTLJIT=0 BUN_JSC_heapGrowthMaxIncrease=0.6
 COPY --from=deps /app/node_modules node_modules
 COPY --from=deps /app/lib/node_modules lib/node_modules
 COPY --from=deps /app/sql/node_modules sql/node_modules

@@ -26,9 +26,9 @@ export function requireEnv(name: string) {
 /**
  * JavaScriptCore settings every service runs with, as the Dockerfile and the `start:*` scripts set
  * them (they are read when the engine starts, so they can only come from the environment): no FTL
- * tier, and a heap that grows to 1.75x what survived the last collection. See the README's Performance.
+ * tier, and a heap that grows to 1.6x what survived the last collection. See the README's Performance.
  */
-export const runtimeEnv = { BUN_JSC_useFTLJIT: '0', BUN_JSC_heapGrowthMaxIncrease: '0.75' }
+export const runtimeEnv = { BUN_JSC_useFTLJIT: '0', BUN_JSC_heapGrowthMaxIncrease: '0.6' }
 
 const testEnv = (env: Record<string, string>) => ({
   DATABASE_URL: env.DATABASE_URL ?? requireEnv('DATABASE_URL'),
