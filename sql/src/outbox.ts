@@ -1,4 +1,4 @@
-import type { Sql } from 'postgres'
+import type { Sql, TransactionSql } from 'postgres'
 import type { StepMessage } from '@zap/lib/messages'
 
 /**
@@ -11,24 +11,35 @@ export async function relayOutboxBatch(sql: Sql, batchSize: number, publish: (me
   return sql.begin(async (tx) => {
     // A deletion lost with a crash of PostgreSQL only publishes its rows again, which at-least-once
     // delivery allows: the commit need not wait for the WAL flush.
+    // Planned for the outbox as it is at each claim, not as it was when a plan was cached (see claimDueRows).
     const [, rows] = await Promise.all([
-      tx`set local synchronous_commit = off`,
-      tx<StepMessage[]>`
-        with taken as (
-          delete from outbox where id in (
-            select id from outbox where available_at <= now()
-            order by available_at, id
-            limit ${batchSize}
-            for update skip locked)
-          returning id, run_id, step_index, attempt, replay, available_at)
-        select run_id as "runId", step_index as "stepIndex", attempt, replay
-          ${withTraceParent ? tx`, (select trace_parent from runs where runs.id = taken.run_id) as "traceParent"` : tx``}
-        from taken order by available_at, id`,
+      tx`select set_config('synchronous_commit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`,
+      tx<StepMessage[]>`${claimDueRows(tx, batchSize, withTraceParent)}`,
     ])
     if (rows.length > 0) await publish(rows)
     return rows.length
   })
 }
+
+/**
+ * Deletes up to `batchSize` due rows no other relay holds, returning them as step messages. The rows
+ * are picked once (an InitPlan, whatever the plan) and deleted by their tuple ids. Written as
+ * `id in (select …)`, the generic plan PostgreSQL cached while the outbox was nearly empty joined every
+ * outbox row against the locking subquery, run again per row: a sudden backlog of 200,000 rows held
+ * the relay in one claim for over 10 minutes. A plan made for a nearly empty outbox would also find
+ * the tuples by a scan of the whole table, so the relay plans each claim afresh (force_custom_plan).
+ */
+export const claimDueRows = (sql: Sql | TransactionSql, batchSize: number, withTraceParent: boolean) => sql`
+  with taken as (
+    delete from outbox where ctid = any(array(
+      select ctid from outbox where available_at <= now()
+      order by available_at, id
+      limit ${batchSize}
+      for update skip locked))
+    returning id, run_id, step_index, attempt, replay, available_at)
+  select run_id as "runId", step_index as "stepIndex", attempt, replay
+    ${withTraceParent ? sql`, (select trace_parent from runs where runs.id = taken.run_id) as "traceParent"` : sql``}
+  from taken order by available_at, id`
 
 /** Milliseconds until the next delayed row is due, or null when none waits. */
 export async function msUntilNextDue(sql: Sql) {

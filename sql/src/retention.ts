@@ -12,11 +12,13 @@ const pruneLock = 0x7a61_7001
  */
 export async function pruneFinishedRuns(sql: Sql, policy: RetentionPolicy, batchSize: number) {
   return sql.begin(async (tx) => {
-    const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${pruneLock}) as locked`
+    // Planned afresh for runs as they are now, and the batch picked once: see claimDueRows in outbox.ts.
+    const [lock] = await tx<{ locked: boolean }[]>`
+      select pg_try_advisory_xact_lock(${pruneLock}) as locked, set_config('plan_cache_mode', 'force_custom_plan', true)`
     if (!lock!.locked) return null
     const deleted = await tx`
-      delete from runs where id in (
-        select r.id from runs r join zaps z on z.id = r.zap_id
+      delete from runs where ctid = any(array(
+        select r.ctid from runs r join zaps z on z.id = r.zap_id
         -- The shortest window in force bounds the index scan; the exact window is checked per run.
         where r.finished_at < now() - make_interval(days => least(${policy.days}::int, ${policy.failedDays}::int, (select min(retention_days) from zaps)))
           and r.status in ('succeeded', 'failed', 'debounced')
@@ -24,7 +26,7 @@ export async function pruneFinishedRuns(sql: Sql, policy: RetentionPolicy, batch
         order by r.finished_at
         limit ${batchSize}
         for update of r skip locked
-      )`
+      ))`
     return deleted.count
   })
 }
