@@ -152,8 +152,9 @@ async function measureHistory(stack: Stack, newZap: (name: string) => Promise<st
 }
 
 /** A few seconds of webhooks before an ingestion is measured, so caches and plans are warm. */
-const warmUpIngestion = (hooksUrl: string, zapId: string) =>
-  generateLoad({ url: `${hooksUrl}/hooks/${zapId}`, connections, seconds: Math.min(3, seconds), body: webhookBody })
+function warmUpIngestion(hooksUrl: string, zapId: string) {
+  return generateLoad({ url: `${hooksUrl}/hooks/${zapId}`, connections, seconds: Math.min(3, seconds), body: webhookBody })
+}
 
 async function measuredProcesses(stack: Stack): Promise<Measured> {
   const [backend] = await stack.sql<{ pid: number }[]>`select pg_backend_pid() as pid`
