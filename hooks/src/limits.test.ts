@@ -3,6 +3,7 @@ import { connect, type Sql } from '@zap/sql/db'
 import { watchDatabase } from '@zap/lib/health'
 import { api, call, createZap, databaseUrl, log, signUp, sql } from '@zap/testkit/http'
 import { startService, type RunningService } from '@zap/testkit/services'
+import { createRateLimiter } from '@zap/sql/rate-limits'
 import { createHooks } from './app.ts'
 
 const countRuns = async (zapId: string) => Number((await sql`select count(*) from runs where zap_id = ${zapId}`)[0]!.count)
@@ -56,8 +57,7 @@ describe('webhook rate limits', () => {
     const zap = await createZap(token, { webhookRateLimit: { requests: 5, perSeconds: 3600 } })
     const apps = [countingHooks(), countingHooks()]
     try {
-      const post = (app: CountingHooks, i: number) =>
-        app.hooks.handle(new Request(`http://localhost/hooks/${zap.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) }))
+      const post = (app: CountingHooks, i: number) => postTo(app, zap.id, { i })
       const answers = await Promise.all(apps.map((app) => Promise.all(Array.from({ length: 12 }, (_, i) => post(app, i)))))
       expect(apps.map((app) => app.counted)).toEqual([{ lookups: 1, counts: 1 }, { lookups: 1, counts: 1 }])
       const statuses = answers.map((responses) => responses.map((response) => response.status))
@@ -74,6 +74,57 @@ describe('webhook rate limits', () => {
       await Promise.all(apps.map((app) => app.stop()))
     }
   }, 30_000)
+
+  test('a busy zap’s points are counted ahead, never past its limit: two replicas at 1,000/h accept 980 to 1,000 of 1,200 webhooks', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token, { webhookRateLimit: { requests: 1000, perSeconds: 3600 } })
+    const apps = [countingHooks(), countingHooks()]
+    try {
+      const post = (app: CountingHooks, i: number) => postTo(app, zap.id, { i })
+      const statuses: number[] = []
+      for (let wave = 0; wave < 12; wave++) {
+        const answers = await Promise.all(apps.flatMap((app) => Array.from({ length: 50 }, (_, i) => post(app, wave * 100 + i))))
+        statuses.push(...answers.map((answer) => answer.status))
+      }
+      const accepted = statuses.filter((status) => status === 202).length
+      expect(statuses.filter((status) => status !== 202 && status !== 429)).toEqual([])
+      // Each replica may hold up to 1% of the limit counted but unused.
+      expect(accepted).toBeLessThanOrEqual(1000)
+      expect(accepted).toBeGreaterThanOrEqual(980)
+      expect(await countRuns(zap.id)).toBe(accepted)
+      expect(await storedCount(`webhook-1000/3600:${zap.id}`)).toBeGreaterThanOrEqual(accepted)
+    } finally {
+      await Promise.all(apps.map((app) => app.stop()))
+    }
+  }, 60_000)
+
+  test('a busy key is counted ahead, one statement for many waves of requests; the points end with their window, after which the next request is counted again', async () => {
+    const client = connect(databaseUrl, { max: 2 })
+    let statements = 0
+    const unsafe: Sql['unsafe'] = (text, ...rest) => (statements++, client.unsafe(text, ...rest))
+    const counting = new Proxy(client, { get: (target, property) => (property === 'unsafe' ? unsafe : Reflect.get(target, property)) })
+    const limiter = createRateLimiter(counting, 'lease-window', { requests: 100_000, perSeconds: 1 }, { lease: true })
+    const key = Bun.randomUUIDv7()
+    try {
+      const startedAt = Date.now()
+      const outcomes = []
+      for (let wave = 0; wave < 50; wave++) {
+        outcomes.push(...(await Promise.all(Array.from({ length: 20 }, () => limiter.consume(key)))))
+        await Bun.sleep(2)
+      }
+      expect(outcomes.every((outcome) => outcome.kind === 'allowed')).toBe(true)
+      // Counted one by one, 50 waves would be 50 statements.
+      expect(statements).toBeLessThanOrEqual(5)
+      const [window] = await sql<{ points: number }[]>`select points from rate_limits where key = ${`lease-window:${key}`}`
+      expect(window!.points).toBeGreaterThanOrEqual(outcomes.length)
+      await Bun.sleep(startedAt + 1_200 - Date.now())
+      const before = statements
+      expect(await limiter.consume(key)).toEqual({ kind: 'allowed' })
+      expect(statements).toBe(before + 1)
+    } finally {
+      await client.end({ timeout: 1 })
+    }
+  })
 
   test('one noisy zap does not use up another zap’s limit', async () => {
     const { token } = await signUp()
@@ -117,6 +168,9 @@ describe('webhook rate limits', () => {
 })
 
 type CountingHooks = ReturnType<typeof countingHooks>
+
+const postTo = (app: CountingHooks, zapId: string, body: unknown) =>
+  app.hooks.handle(new Request(`http://localhost/hooks/${zapId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))
 
 /** A hooks app on a client of its own, which counts the zap-limit lookups and the rate-limit statements it sends. */
 function countingHooks() {

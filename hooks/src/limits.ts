@@ -17,7 +17,7 @@ const gatherMs = 1
  * holds across hooks replicas; over it is 429 with Retry-After. Unknown zaps are not counted (they are 404).
  */
 export function webhookLimits(sql: Sql, defaultLimit: RateLimit) {
-  const defaultLimiter = createRateLimiter(sql, 'webhook', defaultLimit, { sweep: true, gatherMs })
+  const defaultLimiter = createRateLimiter(sql, 'webhook', defaultLimit, { sweep: true, gatherMs, lease: true })
   const limiters = new Map<string, RateLimiter>()
   const zapLimits = new Map<string, { zap: Promise<{ limit: RateLimit | null } | null>; until: number }>()
 
@@ -26,7 +26,7 @@ export function webhookLimits(sql: Sql, defaultLimit: RateLimit) {
     let limiter = limiters.get(name)
     if (!limiter) {
       if (limiters.size >= maxLimiters) limiters.clear()
-      limiter = createRateLimiter(sql, name, limit, { gatherMs })
+      limiter = createRateLimiter(sql, name, limit, { gatherMs, lease: true })
       limiters.set(name, limiter)
     }
     return limiter
