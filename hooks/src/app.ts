@@ -38,7 +38,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   const limitWebhook = webhookLimits(sql, webhookRateLimit)
   const ingest = ingestion(sql, ingestLimits)
 
-  async function receive(span: Span | null, request: Request, senderIp: string | null, zapId: string, ownerId?: string) {
+  async function receive(span: Span | null, request: Request, senderIp: SenderIp, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
     span?.setAttribute('zap.zap_id', zapId)
     const deadline = ingest.deadline()
@@ -94,7 +94,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   }
 
   /** Meta-style subscription checks: `?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…` echo the challenge when the token is the zap's. */
-  async function answerSubscription(request: Request, senderIp: string | null, zapId: string, ownerId?: string) {
+  async function answerSubscription(request: Request, senderIp: SenderIp, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
     await limitWebhook(zapId)
     const zap = await findZapVerify(sql, zapId, ownerId)
@@ -115,13 +115,17 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
     return handshake(new Response(challenge, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } }))
   }
 
-  type Context<Params> = { request: Request; params: Params; server: { requestIP(request: Request): { address: string } | null } | null }
-  const ipOf = ({ request, server }: Context<unknown>) => server?.requestIP(request)?.address ?? null
-  const byZap = (context: Context<{ zapId: string }>) => counted((span) => receive(span, context.request, ipOf(context), context.params.zapId))
-  const byOwner = (context: Context<{ userId: string; zapId: string }>) => counted((span) => receive(span, context.request, ipOf(context), context.params.zapId, context.params.userId))
-  const checkByZap = (context: Context<{ zapId: string }>) => counted(() => answerSubscription(context.request, ipOf(context), context.params.zapId))
-  const checkByOwner = (context: Context<{ userId: string; zapId: string }>) =>
-    counted(() => answerSubscription(context.request, ipOf(context), context.params.zapId, context.params.userId))
+  type Server = { requestIP(request: Request): { address: string } | null } | null
+  type Context<Params> = { request: Request; params: Params; server: Server }
+  // Looked up only for a rejection, which records it.
+  const senderOf = (request: Request, server: Server): SenderIp => () => server?.requestIP(request)?.address ?? null
+  // Each handler names the parts of the context it reads: Elysia prepares only those (given the whole context, it parses the cookies too).
+  const byZap = ({ request, params, server }: Context<{ zapId: string }>) => counted((span) => receive(span, request, senderOf(request, server), params.zapId))
+  const byOwner = ({ request, params, server }: Context<{ userId: string; zapId: string }>) =>
+    counted((span) => receive(span, request, senderOf(request, server), params.zapId, params.userId))
+  const checkByZap = ({ request, params, server }: Context<{ zapId: string }>) => counted(() => answerSubscription(request, senderOf(request, server), params.zapId))
+  const checkByOwner = ({ request, params, server }: Context<{ userId: string; zapId: string }>) =>
+    counted(() => answerSubscription(request, senderOf(request, server), params.zapId, params.userId))
 
   return new Elysia()
     .use(requestHandling(log))
@@ -140,6 +144,8 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
 
 const maxIdempotencyKeyBytes = 255
 
+type SenderIp = () => string | null
+
 // A sender's handshake is answered without a run; the metrics count it apart from duplicates.
 const handshakes = new WeakSet<Response>()
 const handshake = (response: Response) => (handshakes.add(response), response)
@@ -153,9 +159,9 @@ function slackChallengeOf(verify: Verify, body: unknown) {
   return type === 'url_verification' && typeof challenge === 'string' ? challenge : null
 }
 
-function rejectionOf(request: Request, senderIp: string | null, body: Uint8Array, reason: string) {
+function rejectionOf(request: Request, senderIp: SenderIp, body: Uint8Array, reason: string) {
   const preview = new TextDecoder().decode(body.subarray(0, maxBodyPreview * 4)).slice(0, maxBodyPreview).toWellFormed().replaceAll('\u0000', '\uFFFD')
-  return { reason, method: request.method, senderIp, bodyBytes: body.byteLength, bodyPreview: preview }
+  return { reason, method: request.method, senderIp: senderIp(), bodyBytes: body.byteLength, bodyPreview: preview }
 }
 
 /** Counts a webhook request by outcome as it is answered (the error code of a refusal is its reason), in a span of its own while tracing is on. */
