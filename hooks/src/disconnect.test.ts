@@ -38,6 +38,10 @@ describe('clients that disconnect mid-body', () => {
       [api, '/api/v1/zaps'],
     ]
     for (const [service, path] of targets) {
+      // Lines reach the output within 250 ms: the count starts after a marker request's line, so none of the earlier ones.
+      const marker = crypto.randomUUID()
+      await fetch(`${service.url}/no-such-route`, { headers: { 'x-request-id': marker } })
+      await waitUntil(() => service.output().includes(marker), 'the marker request to be logged')
       const before = service.output().length
       for (let i = 0; i < 10; i++) for (const head of requests(path)) await sendHalfAndLeave(service.port!, head)
       await waitUntil(() => service.output().slice(before).split('\n').filter(Boolean).length >= 20, `${path} to log its requests`, 5_000).catch(() => {})
