@@ -42,6 +42,19 @@ export async function measureBaseline(databaseUrl: string, zapId: string, concur
   return { accepted: latencies.length, rejected: 0, perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
 }
 
+/** Rounds of one measurement as one: all their webhooks over all the time they took, and the worst round's latencies. */
+export function combined(rounds: Throughput[]): Throughput {
+  const accepted = rounds.reduce((sum, round) => sum + round.accepted, 0)
+  const seconds = rounds.reduce((sum, round) => sum + (round.perSecond > 0 ? round.accepted / round.perSecond : 0), 0)
+  return {
+    accepted,
+    rejected: rounds.reduce((sum, round) => sum + round.rejected, 0),
+    perSecond: seconds > 0 ? accepted / seconds : 0,
+    p50: Math.max(...rounds.map((round) => round.p50)),
+    p99: Math.max(...rounds.map((round) => round.p99)),
+  }
+}
+
 export async function expectStored(sql: Sql, zapId: string, accepted: number) {
   const [row] = await sql<{ stored: number }[]>`select count(*)::int as stored from runs where zap_id = ${zapId}`
   if (row!.stored !== accepted) throw new Error(`${accepted} webhooks answered 2xx but ${row!.stored} runs are stored`)

@@ -2,13 +2,13 @@ import { parseArgs } from 'node:util'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startStack, type Stack } from './stack.ts'
-import { measureBaseline, measureIngestion } from './ingestion.ts'
+import { combined, measureBaseline, measureIngestion, type Throughput } from './ingestion.ts'
 import { measureEndToEnd, type EndToEnd } from './end-to-end.ts'
 import { findDescendant, parentOf, readAll, watchPeaks, type Measured, type Usage } from './resources.ts'
 import { createBenchZap, httpStep } from './zaps.ts'
 import { measurePeer } from './peer.ts'
 import { measurePgbench } from './pgbench.ts'
-import { printReport, type Results } from './report.ts'
+import { printReport, type IngestionRound, type Results } from './report.ts'
 import { generateLoad } from './load.ts'
 import { webhookBody } from './ingestion.ts'
 import { measureIngestionWhilePruning } from './retention.ts'
@@ -45,6 +45,7 @@ if (!Number.isInteger(historyRuns) || historyRuns < 0) {
 }
 
 const connections = 50
+const ingestionRoundCount = 2
 const prunedRuns = 100_000
 const rates = [500, 2000]
 const backlogs = [20_000, 200_000]
@@ -74,14 +75,25 @@ async function measure(stack: Stack): Promise<Results> {
   const peaks = watchPeaks(measured)
 
   // Ingestion is hooks and PostgreSQL alone: the relay pauses, and the outbox rows it would relay are dropped after counting.
-  log(`ingestion: ${connections} connections for ${seconds}s, then the same insert through postgres.js and through pgbench`)
   stack.services.processor.process.kill('SIGSTOP')
   const warm = await warmUpIngestion(hooksUrl, await newZap('warm-up'))
-  const ingestion = await measureIngestion(stack.sql, hooksUrl, await newZap('ingestion'), connections, Math.ceil(warm.perSecond * seconds))
-  const baseline = await measureBaseline(stack.postgres.url, await newZap('baseline'), connections, seconds, 10)
-  const pgbench = await measurePgbench(stack.sql, stack.postgres.url, await newZap('pgbench'), connections, seconds)
+  const perRound = Math.ceil(warm.perSecond * seconds)
+  // The machine's speed drifts by a quarter within minutes: alternating rounds give each the same conditions.
+  const ingestionRounds: IngestionRound[] = []
+  for (let round = 1; round <= ingestionRoundCount; round++) {
+    log(`ingestion, round ${round} of ${ingestionRoundCount}: ${connections} connections for ${seconds}s, then the same insert through postgres.js and through pgbench`)
+    ingestionRounds.push({
+      hooks: await measureIngestion(stack.sql, hooksUrl, await newZap(`ingestion ${round}`), connections, perRound),
+      baseline: await measureBaseline(stack.postgres.url, await newZap(`baseline ${round}`), connections, seconds, 10),
+      pgbench: await measurePgbench(stack.sql, stack.postgres.url, await newZap(`pgbench ${round}`), connections, seconds),
+    })
+  }
+  const ingestion = combined(ingestionRounds.map((round) => round.hooks))
+  const baseline = combined(ingestionRounds.map((round) => round.baseline))
+  const pgbenchRounds = ingestionRounds.map((round) => round.pgbench)
+  const pgbench = pgbenchRounds.every((round): round is Throughput => !('skipped' in round)) ? combined(pgbenchRounds) : pgbenchRounds[0]!
   log(`ingestion again while the retention job prunes ${prunedRuns.toLocaleString('en-US')} old runs`)
-  const whilePruning = await measureIngestionWhilePruning(stack.sql, stack.postgres.url, hooksUrl, { old: await newZap('old runs'), load: await newZap('ingestion while pruning') }, connections, ingestion.accepted, prunedRuns)
+  const whilePruning = await measureIngestionWhilePruning(stack.sql, stack.postgres.url, hooksUrl, { old: await newZap('old runs'), load: await newZap('ingestion while pruning') }, connections, perRound, prunedRuns)
   await stack.sql`delete from outbox`
   stack.services.processor.process.kill('SIGCONT')
 
@@ -105,7 +117,7 @@ async function measure(stack: Stack): Promise<Results> {
   const statements = await topStatements(stack)
   const peer = flags['no-peer'] ? { skipped: 'skipped with --no-peer' } : await measurePeer({ connections, seconds, rates, log })
   const history = historyRuns > 0
-    ? await measureHistory(stack, newZap, { ingestion: ingestion.accepted, endToEnd: endToEnd.at(-1)!.accepted })
+    ? await measureHistory(stack, newZap, { ingestion: perRound, endToEnd: endToEnd.at(-1)!.accepted })
     : { skipped: 'skipped with --history 0' }
   return {
     startedAt: new Date().toISOString(),
@@ -115,6 +127,7 @@ async function measure(stack: Stack): Promise<Results> {
     ingestion,
     baseline,
     pgbench,
+    ingestionRounds,
     whilePruning,
     endToEnd,
     resources,

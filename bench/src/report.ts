@@ -11,6 +11,9 @@ export type TopStatement = { query: string; calls: number; meanMs: number; total
 
 export type ResourceRow = { name: string; idleRssMb: number; peakRssMb: number; cpuSecondsPer1000Runs: number }
 
+/** One round of the ingestion phase: hooks, then the same insert through postgres.js and through pgbench. */
+export type IngestionRound = { hooks: Throughput; baseline: Throughput; pgbench: PgbenchResult }
+
 export type Results = {
   startedAt: string
   machine: { cores: number; bun: string }
@@ -20,6 +23,8 @@ export type Results = {
   baseline: Throughput
   whilePruning: PruneImpact
   pgbench: PgbenchResult
+  /** `ingestion`, `baseline` and `pgbench` are these rounds together. */
+  ingestionRounds: IngestionRound[]
   endToEnd: EndToEnd[]
   resources: ResourceRow[]
   against?: Against
@@ -70,6 +75,8 @@ export function evaluateTargets({ ingestion, baseline, pgbench, whilePruning, en
   return targets
 }
 
+const listed = (rounds: Throughput[]) => rounds.map((round) => count(round.perSecond)).join(', ')
+
 export function printReport(results: Results) {
   const { ingestion, baseline, pgbench, whilePruning, endToEnd, resources, peer } = results
   const lines = [
@@ -87,6 +94,8 @@ export function printReport(results: Results) {
         ]),
       [`while pruning ${count(whilePruning.seeded)} old runs`, count(whilePruning.ingestion.accepted), count(whilePruning.ingestion.perSecond), round(whilePruning.ingestion.p50), round(whilePruning.ingestion.p99)],
     ]),
+    `  ${results.ingestionRounds.length} alternating rounds, per s: hooks ${listed(results.ingestionRounds.map((round) => round.hooks))}; postgres.js ${listed(results.ingestionRounds.map((round) => round.baseline))}${'skipped' in pgbench ? '' : `; pgbench ${listed(results.ingestionRounds.map((round) => round.pgbench as Throughput))}`}`,
+    '  rates are all the rounds\' webhooks over all their time; latencies are the worst round\'s',
     ...('skipped' in pgbench ? [`  pgbench: ${pgbench.skipped}`] : []),
     `  the retention job deleted ${count(whilePruning.prunedDuringLoad)} runs during that load and all ${count(whilePruning.seeded)} in ${round(whilePruning.pruneSeconds)} s (500 per transaction, resting 3x each batch's time)`,
     '',
