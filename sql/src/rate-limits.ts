@@ -40,11 +40,11 @@ export function createRateLimiter(sql: Sql, name: string, limit: RateLimit, opti
     for (const [key, waiting] of folds) consumeFolded(key, waiting)
   }
 
-  /** Takes one point of `key`'s lease, if it holds one in its window. */
-  function takeLeased(key: string) {
+  /** Takes one point of `key`'s lease, if it holds one in its window; `demand` counts the request towards the key's rate. */
+  function takeLeased(key: string, demand = true) {
     const lease = leases.get(key)
     if (!lease) return false
-    lease.used++
+    if (demand) lease.used++
     if (lease.points === 0 || lease.until <= Date.now()) return false
     lease.points--
     return true
@@ -63,8 +63,8 @@ export function createRateLimiter(sql: Sql, name: string, limit: RateLimit, opti
   }
 
   async function consumeFolded(key: string, waiting: Waiting[]) {
-    // A count that just came back may have left points for those gathered meanwhile.
-    const rest = maxLease > 0 ? waiting.filter((caller) => !(takeLeased(key) && (caller.resolve(allowed), true))) : waiting
+    // A count that just came back may have left points for those gathered meanwhile (counted as demand when they came).
+    const rest = maxLease > 0 ? waiting.filter((caller) => !(takeLeased(key, false) && (caller.resolve(allowed), true))) : waiting
     if (rest.length === 0) return
     const ahead = maxLease > 0 ? leaseFor(key, rest.length) : 0
     const asked = rest.length + ahead
