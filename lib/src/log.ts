@@ -21,7 +21,17 @@ export function createLogger(service: string, { level, pretty: forPerson }: { le
   if (forPerson) return pino(options, (require('pino-pretty') as typeof pinoPretty)({ colorize: true, ignore: 'service', sync: true }))
   // Lines are written 4 KB at a time, and what is buffered every 250 ms and at exit: a write per line,
   // at thousands of requests a second, cost hooks about a tenth of its throughput (README, Performance).
-  return pino(options, pino.destination({ sync: false, minLength: 4096, periodicFlush: 250 }))
+  // Synchronous writes: buffered asynchronous ones to a pipe sometimes stopped for good under Bun.
+  const destination = pino.destination({ sync: true, minLength: 4096, periodicFlush: 250 })
+  // pino flushes only asynchronous destinations at exit.
+  process.on('exit', () => {
+    try {
+      destination.flushSync()
+    } catch {
+      // stdout is gone: nothing can be written anyway
+    }
+  })
+  return pino(options, destination)
 }
 
 /** Pretty lines when a person watches the terminal, JSON for everything else (files, pipes, collectors). */
