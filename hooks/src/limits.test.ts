@@ -99,10 +99,7 @@ describe('webhook rate limits', () => {
   }, 60_000)
 
   test('a busy key is counted ahead, one statement for many waves of requests; the points end with their window, after which the next request is counted again', async () => {
-    const client = connect(databaseUrl, { max: 2 })
-    let statements = 0
-    const unsafe: Sql['unsafe'] = (text, ...rest) => (statements++, client.unsafe(text, ...rest))
-    const counting = new Proxy(client, { get: (target, property) => (property === 'unsafe' ? unsafe : Reflect.get(target, property)) })
+    const { client, counting, counted } = countingClient()
     const limiter = createRateLimiter(counting, 'lease-window', { requests: 100_000, perSeconds: 1 }, { lease: true })
     const key = Bun.randomUUIDv7()
     try {
@@ -114,13 +111,13 @@ describe('webhook rate limits', () => {
       }
       expect(outcomes.every((outcome) => outcome.kind === 'allowed')).toBe(true)
       // Counted one by one, 50 waves would be 50 statements.
-      expect(statements).toBeLessThanOrEqual(5)
+      expect(counted.counts).toBeLessThanOrEqual(5)
       const [window] = await sql<{ points: number }[]>`select points from rate_limits where key = ${`lease-window:${key}`}`
       expect(window!.points).toBeGreaterThanOrEqual(outcomes.length)
       await Bun.sleep(startedAt + 1_200 - Date.now())
-      const before = statements
+      const before = counted.counts
       expect(await limiter.consume(key)).toEqual({ kind: 'allowed' })
-      expect(statements).toBe(before + 1)
+      expect(counted.counts).toBe(before + 1)
     } finally {
       await client.end({ timeout: 1 })
     }
@@ -172,8 +169,8 @@ type CountingHooks = ReturnType<typeof countingHooks>
 const postTo = (app: CountingHooks, zapId: string, body: unknown) =>
   app.hooks.handle(new Request(`http://localhost/hooks/${zapId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))
 
-/** A hooks app on a client of its own, which counts the zap-limit lookups and the rate-limit statements it sends. */
-function countingHooks() {
+/** A client of its own that counts the zap-limit lookups and the rate-limit statements sent through it. */
+function countingClient() {
   const client = connect(databaseUrl, { max: 4 })
   const counted = { lookups: 0, counts: 0 }
   // rate-limiter-flexible's statements go through `unsafe`; the lookup is a tagged template.
@@ -188,6 +185,12 @@ function countingHooks() {
       return Reflect.apply(target, thisArg, args)
     },
   })
+  return { client, counting, counted }
+}
+
+/** A hooks app on a counting client. */
+function countingHooks() {
+  const { client, counting, counted } = countingClient()
   const database = watchDatabase(counting, log)
   const hooks = createHooks({
     sql: counting,

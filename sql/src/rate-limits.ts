@@ -72,7 +72,7 @@ export function createRateLimiter(sql: Sql, name: string, limit: RateLimit, opti
     let retryAfterSeconds = 0
     try {
       const counted = await limiter.consume(key, asked)
-      keepLease(key, granted - rest.length, counted.msBeforeNext)
+      keepLease(key, ahead, counted.msBeforeNext)
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) return rest.forEach((caller) => caller.reject(error))
       // The counter now holds these points too: those that came before them used `consumedPoints - asked`.
