@@ -5,6 +5,7 @@ import type { EndToEnd } from './end-to-end.ts'
 import type { TopStatement } from './report.ts'
 import { readAll, watchPeaks } from './resources.ts'
 import { waitFor } from './wait.ts'
+import { settleTables } from './stack.ts'
 
 export type Drain = {
   backlog: number
@@ -63,9 +64,7 @@ export async function generateHistory(sql: Sql, benchUserId: string, count: numb
   }
   const generateSeconds = (performance.now() - started) / 1000
   const vacuumStarted = performance.now()
-  await sql`vacuum analyze runs`
-  await sql`vacuum analyze run_steps`
-  await sql`checkpoint`
+  await settleTables(sql)
   const vacuumSeconds = (performance.now() - vacuumStarted) / 1000
   const [stored] = await sql<{ runs: number; steps: number; sizeMb: number }[]>`
     select (select count(*)::int from runs) as runs, (select count(*)::int from run_steps) as steps,

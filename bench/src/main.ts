@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startStack, type Stack } from './stack.ts'
+import { settleTables, startStack, type Stack } from './stack.ts'
 import { combined, measureBaseline, measureIngestion, type Throughput } from './ingestion.ts'
 import { measureEndToEnd, type EndToEnd } from './end-to-end.ts'
 import { findDescendant, parentOf, readAll, watchPeaks, type Measured, type Usage } from './resources.ts'
@@ -95,6 +95,7 @@ async function measure(stack: Stack): Promise<Results> {
   log(`ingestion again while the retention job prunes ${prunedRuns.toLocaleString('en-US')} old runs`)
   const whilePruning = await measureIngestionWhilePruning(stack.sql, stack.postgres.url, hooksUrl, { old: await newZap('old runs'), load: await newZap('ingestion while pruning') }, connections, perRound, prunedRuns)
   await stack.sql`delete from outbox`
+  await settleTables(stack.sql)
   stack.services.processor.process.kill('SIGCONT')
 
   log('end to end: warming up the pipeline')
@@ -152,6 +153,7 @@ async function measureHistory(stack: Stack, newZap: (name: string) => Promise<st
   await warmUpIngestion(hooksUrl, await newZap('history warm-up'))
   const ingestion = await measureIngestion(stack.sql, hooksUrl, await newZap('history ingestion'), connections, amounts.ingestion)
   await stack.sql`delete from outbox`
+  await settleTables(stack.sql)
   stack.services.processor.process.kill('SIGCONT')
   log('history: end to end at the maximum rate')
   const endToEnd = await measureEndToEnd(stack.sql, hooksUrl, await newZap('history e2e max'), { connections, amount: amounts.endToEnd })

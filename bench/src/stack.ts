@@ -69,6 +69,19 @@ export async function startStack(log: (line: string) => void) {
   }
 }
 
+/**
+ * VACUUM ANALYZE of the tables a phase churns, then a checkpoint: what one phase deleted (the outbox
+ * rows of an ingestion phase, pruned runs) is cleaned up before the next is measured, not by
+ * autovacuum during it, and the next starts with fresh statistics. pgbench vacuums before its runs for
+ * the same reason. Left to autovacuum (which first reached a new cluster's database two minutes after
+ * start, then once a minute), 100,000 dead outbox rows cost PostgreSQL 14% more CPU per run at 500/s
+ * and the median run 8 ms (4 interleaved lab rounds each).
+ */
+export async function settleTables(sql: Sql) {
+  await sql`vacuum analyze outbox, runs, run_steps`
+  await sql`checkpoint`
+}
+
 // When one of them fails to start (Kafka on a starved machine), the other is stopped, not left behind.
 async function startBoth<P extends { stop: () => Promise<unknown> }, K extends { stop: () => Promise<unknown> }>(postgres: Promise<P>, kafka: Promise<K>, dataDir: string): Promise<[P, K]> {
   const [started, broker] = await Promise.allSettled([postgres, kafka])
