@@ -43,7 +43,7 @@ export async function startStack(log: (line: string) => void) {
     processor: await startService('processor', env),
     worker: await startService('worker', env),
   }
-  const sink = startSink()
+  const sink = await startSink()
   const pipeline = ['hooks', 'processor', 'worker'] as const
   return {
     sql,
@@ -59,7 +59,7 @@ export async function startStack(log: (line: string) => void) {
       for (const name of pipeline) services[name] = await startService(name, { ...env, HOOKS_PORT: hooksPort }, 20_000, checkout)
     },
     async stop() {
-      sink.stop()
+      await sink.stop()
       for (const service of Object.values(services)) service.process.kill('SIGCONT')
       await Promise.all(Object.values(services).map((service) => service.stop()))
       await sql.end({ timeout: 5 })
