@@ -94,9 +94,7 @@ async function measure(stack: Stack): Promise<Results> {
   const pgbench = pgbenchRounds.every((round): round is Throughput => !('skipped' in round)) ? combined(pgbenchRounds) : pgbenchRounds[0]!
   log(`ingestion again while the retention job prunes ${prunedRuns.toLocaleString('en-US')} old runs`)
   const whilePruning = await measureIngestionWhilePruning(stack.sql, stack.postgres.url, hooksUrl, { old: await newZap('old runs'), load: await newZap('ingestion while pruning') }, connections, perRound, prunedRuns)
-  await stack.sql`delete from outbox`
-  await settleTables(stack.sql)
-  stack.services.processor.process.kill('SIGCONT')
+  await resumeRelay(stack)
 
   log('end to end: warming up the pipeline')
   await measureEndToEnd(stack.sql, hooksUrl, await newZap('warm-up e2e'), { rate: 200, connections, amount: 600 })
@@ -152,9 +150,7 @@ async function measureHistory(stack: Stack, newZap: (name: string) => Promise<st
   // 7% slower (7,836/s, then 8,413-8,659/s against 8,377-8,566/s on empty tables, one lab run).
   await warmUpIngestion(hooksUrl, await newZap('history warm-up'))
   const ingestion = await measureIngestion(stack.sql, hooksUrl, await newZap('history ingestion'), connections, amounts.ingestion)
-  await stack.sql`delete from outbox`
-  await settleTables(stack.sql)
-  stack.services.processor.process.kill('SIGCONT')
+  await resumeRelay(stack)
   log('history: end to end at the maximum rate')
   const endToEnd = await measureEndToEnd(stack.sql, hooksUrl, await newZap('history e2e max'), { connections, amount: amounts.endToEnd })
   const drains = []
@@ -169,6 +165,13 @@ async function measureHistory(stack: Stack, newZap: (name: string) => Promise<st
 /** A few seconds of webhooks before an ingestion is measured, so caches and plans are warm. */
 function warmUpIngestion(hooksUrl: string, zapId: string) {
   return generateLoad({ url: `${hooksUrl}/hooks/${zapId}`, connections, seconds: Math.min(3, seconds), body: webhookBody })
+}
+
+/** Ends an ingestion phase: drops the outbox rows it left for the paused relay, settles the tables, and lets the relay go on. */
+async function resumeRelay(stack: Stack) {
+  await stack.sql`delete from outbox`
+  await settleTables(stack.sql)
+  stack.services.processor.process.kill('SIGCONT')
 }
 
 async function measuredProcesses(stack: Stack): Promise<Measured> {
