@@ -38,8 +38,8 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   const limitWebhook = webhookLimits(sql, webhookRateLimit)
   const ingest = ingestion(sql, ingestLimits)
 
-  async function receive(span: Span | null, request: Request, senderIp: SenderIp, zapId: string, ownerId?: string) {
-    if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
+  async function receive(span: Span | null, request: Request, senderIp: SenderIp, zapIdAsTyped: string, ownerIdAsTyped?: string) {
+    const { zapId, ownerId } = idsOf(zapIdAsTyped, ownerIdAsTyped)
     span?.setAttribute('zap.zap_id', zapId)
     const deadline = ingest.deadline()
     await deadline.before(limitWebhook(zapId))
@@ -94,8 +94,8 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   }
 
   /** Meta-style subscription checks: `?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…` echo the challenge when the token is the zap's. */
-  async function answerSubscription(request: Request, senderIp: SenderIp, zapId: string, ownerId?: string) {
-    if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
+  async function answerSubscription(request: Request, senderIp: SenderIp, zapIdAsTyped: string, ownerIdAsTyped?: string) {
+    const { zapId, ownerId } = idsOf(zapIdAsTyped, ownerIdAsTyped)
     await limitWebhook(zapId)
     const zap = await findZapVerify(sql, zapId, ownerId)
     if (!zap) throw notFound('Zap')
@@ -143,6 +143,12 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
 }
 
 const maxIdempotencyKeyBytes = 255
+
+/** The ids of a webhook URL in their one spelling (else 404): a zap's webhooks are counted against its limit by it. */
+function idsOf(zapId: string, ownerId?: string) {
+  if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
+  return { zapId: zapId.toLowerCase(), ownerId: ownerId?.toLowerCase() }
+}
 
 type SenderIp = () => string | null
 

@@ -123,6 +123,21 @@ describe('webhook rate limits', () => {
     }
   })
 
+  test('every spelling of a zap id counts against one limit: upper, lower and mixed case, on both URLs and the subscription check', async () => {
+    const { token, user } = await signUp()
+    const zap = await createZap(token, { webhookRateLimit: { requests: 5, perSeconds: 3600 } })
+    const mixed = [...zap.id].map((char, i) => (i % 2 ? char.toUpperCase() : char)).join('')
+    const spellings = [zap.id.toUpperCase(), zap.id, mixed, `catch/${user.id.toUpperCase()}/${mixed.toUpperCase()}`]
+    const statuses = []
+    for (let i = 0; i < 12; i++) statuses.push((await send(replicas[i % 2]!, spellings[i % spellings.length]!)).status)
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429, 429, 429, 429, 429, 429])
+    const check = await fetch(`${replicas[0]!.url}/hooks/${mixed}?hub.mode=subscribe&hub.challenge=c&hub.verify_token=t`)
+    expect(check.status).toBe(429)
+    expect(await countRuns(zap.id)).toBe(5)
+    expect(await storedCount(`webhook-5/3600:${zap.id}`)).toBe(13)
+    expect(await sql`select key from rate_limits where lower(key) = ${`webhook-5/3600:${zap.id}`} and key <> ${`webhook-5/3600:${zap.id}`}`).toHaveLength(0)
+  })
+
   test('one noisy zap does not use up another zap’s limit', async () => {
     const { token } = await signUp()
     const noisy = await createZap(token)
