@@ -285,6 +285,28 @@ describe('standard-webhooks with an ed25519 public key (v1a)', () => {
     expect((await send(zap.id, body, headersBy(privateKey, 'msg_1'))).status).toBe(202)
     expect((await send(zap.id, body, headersBy(other.privateKey, 'msg_2'))).status).toBe(401)
   })
+
+  test('only the first five signatures are examined, and a webhook-signature over 1,024 characters is 401 before any is', async () => {
+    const keys = Array.from({ length: 5 }, () => generateKeyPairSync('ed25519'))
+    const [signer] = keys
+    const { token } = await signUp()
+    const publicKeys = keys.map(({ publicKey }) => `whpk_${Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64')}`)
+    const zap = await createZap(token, { verify: { scheme: 'standard-webhooks', publicKeys } })
+    const body = JSON.stringify({ padding: 'x'.repeat(60_000) })
+    const timestamp = String(now())
+    const signatureOf = (id: string) => `v1a,${signEd25519(null, Buffer.from(`${id}.${timestamp}.${body}`), signer!.privateKey).toString('base64')}`
+    const forged = (n: number) => Array.from({ length: n }, (_, i) => `v1a,${Buffer.alloc(64, i + 1).toString('base64')}`)
+    const headersWith = (id: string, signatures: string[]) => ({ 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signatures.join(' ') })
+    expect((await send(zap.id, body, headersWith('msg_fifth', [...forged(4), signatureOf('msg_fifth')]))).status).toBe(202)
+    const sixth = await send(zap.id, body, headersWith('msg_sixth', [...forged(5), signatureOf('msg_sixth')]))
+    expect(sixth.status).toBe(401)
+    expect(sixth.body.error.message).toContain('No signature')
+    const oversized = await send(zap.id, body, headersWith('msg_long', [signatureOf('msg_long'), ...forged(11)]))
+    expect(oversized.status).toBe(401)
+    expect(oversized.body.error.message).toBe('webhook-signature is longer than 1024 characters')
+    expect(await runCount(zap.id)).toBe(1)
+    expect((await rejectionsOf(token, zap.id)).map((rejection) => rejection.reason)).toEqual([oversized.body.error.message, sixth.body.error.message])
+  })
 })
 
 describe('handshakes', () => {
