@@ -251,6 +251,42 @@ describe('dedupe by what is signed', () => {
     expect((await send(zap.id, body, { ...headers, 'idempotency-key': 'other' })).body).toEqual({ runId: first.body.runId, duplicate: true })
   })
 
+  test('an HMAC delivery whose id header is not signed is named by its signed timestamp and body: replayed with new ids it is one run', async () => {
+    const secret = hex()
+    const { token } = await signUp()
+    const verify = { scheme: 'hmac', secrets: [secret], header: 'x-signature', signedContent: '{timestamp}.{body}', timestampHeader: 'x-timestamp', idHeader: 'x-delivery-id' }
+    const zap = await createZap(token, { verify })
+    const body = '{"paid":true}'
+    const signedAt = (timestamp: number) => ({ 'x-timestamp': String(timestamp), 'x-signature': createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex') })
+    const captured = signedAt(now())
+    const first = await send(zap.id, body, { ...captured, 'x-delivery-id': 'd1' })
+    expect(first.status).toBe(202)
+    for (const id of ['d2', 'd3', 'd4']) {
+      expect((await send(zap.id, body, { ...captured, 'x-delivery-id': id })).body).toEqual({ runId: first.body.runId, duplicate: true })
+    }
+    // The same body signed at another time is another delivery.
+    expect((await send(zap.id, body, { ...signedAt(now() - 1), 'x-delivery-id': 'd5' })).status).toBe(202)
+    expect(await runCount(zap.id)).toBe(2)
+  })
+
+  test('an HMAC id header that is signed names the delivery; signing neither id nor timestamp, the unsigned id does, as GitHub’s, so a replay with a new id is a new run', async () => {
+    const secret = hex()
+    const { token } = await signUp()
+    const signedId = await createZap(token, { verify: { scheme: 'hmac', secrets: [secret], header: 'x-signature', signedContent: '{id}:{body}', idHeader: 'x-delivery-id' } })
+    const body = '{"n":1}'
+    const sign = (id: string) => ({ 'x-delivery-id': id, 'x-signature': createHmac('sha256', secret).update(`${id}:${body}`).digest('hex') })
+    const first = await send(signedId.id, body, sign('d1'))
+    expect((await send(signedId.id, body, sign('d1'))).body).toEqual({ runId: first.body.runId, duplicate: true })
+    expect((await send(signedId.id, body, sign('d2'))).status).toBe(202)
+    expect((await send(signedId.id, body, { ...sign('d1'), 'x-delivery-id': 'd3' })).status).toBe(401)
+
+    const replayable = await createZap(token, { verify: { scheme: 'hmac', secrets: [secret], header: 'x-signature', idHeader: 'x-delivery-id' } })
+    const bodySignature = { 'x-signature': createHmac('sha256', secret).update(body).digest('hex') }
+    const original = await send(replayable.id, body, { ...bodySignature, 'x-delivery-id': 'd1' })
+    expect((await send(replayable.id, body, { ...bodySignature, 'x-delivery-id': 'd1' })).body).toEqual({ runId: original.body.runId, duplicate: true })
+    expect((await send(replayable.id, body, { ...bodySignature, 'x-delivery-id': 'd2' })).status).toBe(202)
+  })
+
   test('basic and bearer senders keep their Idempotency-Key, and a wrong credential is refused', async () => {
     const { token } = await signUp()
     const basic = await createZap(token, { verify: { scheme: 'basic', secrets: ['sender:correct-horse-battery'] } })

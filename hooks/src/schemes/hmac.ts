@@ -4,8 +4,7 @@ import { digestOf, isFresh, refuse, sameBytes, type ReceivedRequest, type Verifi
 
 /**
  * Any HMAC sender: the signature in `header` (after `prefix`, hex or base64) of `signedContent`, the raw
- * body with `{timestamp}` and `{id}` taken from their headers. The id header, when set, names the delivery;
- * without it, the same signed content is the same delivery.
+ * body with `{timestamp}` and `{id}` taken from their headers.
  */
 export function verifyHmac(setting: VerifyOf<'hmac'>, { headers, body, now }: ReceivedRequest): Verification {
   const signature = headers.get(setting.header)
@@ -28,5 +27,17 @@ export function verifyHmac(setting: VerifyOf<'hmac'>, { headers, body, now }: Re
   const given = Buffer.from(signature.slice(prefix.length), setting.encoding)
   const matches = setting.secrets.some((secret) => sameBytes(given, createHmac(setting.algorithm, secret).update(signed).digest()))
   if (!matches) return refuse(`${setting.header} does not match the zap’s secrets`)
-  return { ok: true, deliveryId: id || digestOf(signed) }
+  return { ok: true, deliveryId: deliveryIdOf(setting.signedContent, id, signed) }
+}
+
+/**
+ * A delivery is named by what its signature covers, so a captured one replayed with a new id is the same
+ * run: a signed id; else the signed content, which a signed timestamp makes one delivery's (a replay
+ * past `toleranceSeconds` is refused as stale). Signing neither, the id header names it as GitHub's
+ * does, unsigned, so a replay with a new id is a new run; without one, the same body is the same delivery.
+ */
+function deliveryIdOf(signedContent: string, id: string | null, signed: Buffer) {
+  if (signedContent.includes('{id}')) return id!
+  if (signedContent.includes('{timestamp}')) return digestOf(signed)
+  return id || digestOf(signed)
 }
