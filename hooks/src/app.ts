@@ -64,7 +64,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
     const result = gathered.outcome !== 'needs_transaction' ? gathered : await ingest.store(deadline, async (tx) => {
       const first = await acceptRun(tx, input)
       if (first.outcome !== 'needs_verification') return first
-      const verification = verifyRequest(first.verify, { headers, body: bytes, decoded: trigger.body, now: Date.now() })
+      const verification = verifyRequest(first.verify, { headers, body: bytes, now: Date.now() })
       if (!verification.ok) return { outcome: 'refused' as const, reason: verification.reason }
       const challenge = slackChallengeOf(first.verify, trigger.body)
       if (challenge !== null) return { outcome: 'challenge' as const, challenge }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { parseJson } from '@zap/lib/body'
 import type { VerifyOf, VerifyScheme } from '@zap/lib/verify'
 import { verifyStandardWebhooks } from './schemes/standard-webhooks.ts'
 import { verifyGithub } from './schemes/github.ts'
@@ -9,8 +10,8 @@ import { verifyHmac } from './schemes/hmac.ts'
 import { verifyBasic } from './schemes/basic.ts'
 import { verifyBearer } from './schemes/bearer.ts'
 
-/** What a scheme looks at: the headers and the raw body bytes as received (`decoded`: the body as the run stores it). */
-export type ReceivedRequest = { headers: Headers; body: Uint8Array; decoded: unknown; now: number }
+/** What a scheme looks at: the headers and the raw body bytes as received. */
+export type ReceivedRequest = { headers: Headers; body: Uint8Array; now: number }
 
 /**
  * A verified request may name the sender's delivery id (a repeat of it is one run); a refused one says why,
@@ -54,8 +55,20 @@ export const isFresh = (timestamp: string, toleranceSeconds: number, now: number
 
 export const refuse = (reason: string): Verification => ({ ok: false, reason })
 
-/** The decoded body's string field `name`, when the body is an object that has one. */
-export function bodyField(decoded: unknown, name: string) {
+/**
+ * The string field `name` of the signed body read as JSON, as Stripe and Slack send it, when it is an object
+ * that has one. The request's Content-Type is not signed: a replay relabelled as text must name the same delivery.
+ */
+export function signedJsonField(body: Uint8Array, name: string) {
+  let decoded: unknown
+  try {
+    decoded = parseJson(new TextDecoder().decode(body), maxSignedJsonDepth)
+  } catch {
+    return undefined
+  }
   const value = decoded !== null && typeof decoded === 'object' ? (decoded as Record<string, unknown>)[name] : undefined
   return typeof value === 'string' && value.length > 0 ? value : undefined
 }
+
+// Stripe's and Slack's events nest a few levels; a deeper body is named by its digest instead.
+const maxSignedJsonDepth = 64

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto'
 import type { VerifyOf } from '@zap/lib/verify'
-import { bodyField, digestOf, isFresh, refuse, sameBytes, type ReceivedRequest, type Verification } from '../verification.ts'
+import { digestOf, isFresh, refuse, sameBytes, signedJsonField, type ReceivedRequest, type Verification } from '../verification.ts'
 
 /**
  * Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:<X-Slack-Request-Timestamp>:<body>">`, keyed with
  * the signing secret. An Events API retry (`X-Slack-Retry-Num`) carries the same `event_id`, which names the delivery.
  */
-export function verifySlack(setting: VerifyOf<'slack'>, { headers, body, decoded, now }: ReceivedRequest): Verification {
+export function verifySlack(setting: VerifyOf<'slack'>, { headers, body, now }: ReceivedRequest): Verification {
   const signature = headers.get('x-slack-signature')
   const timestamp = headers.get('x-slack-request-timestamp')
   if (!signature || !timestamp) return refuse('Missing X-Slack-Signature or X-Slack-Request-Timestamp header')
@@ -16,5 +16,5 @@ export function verifySlack(setting: VerifyOf<'slack'>, { headers, body, decoded
   const given = Buffer.from(signature.slice(3), 'hex')
   const matches = setting.secrets.some((secret) => sameBytes(given, createHmac('sha256', secret).update(signed).digest()))
   if (!matches) return refuse('X-Slack-Signature does not match the zap’s signing secrets')
-  return { ok: true, deliveryId: bodyField(decoded, 'event_id') ?? digestOf(signed) }
+  return { ok: true, deliveryId: signedJsonField(body, 'event_id') ?? digestOf(signed) }
 }

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto'
 import type { VerifyOf } from '@zap/lib/verify'
-import { bodyField, digestOf, isFresh, refuse, sameBytes, type ReceivedRequest, type Verification } from '../verification.ts'
+import { digestOf, isFresh, refuse, sameBytes, signedJsonField, type ReceivedRequest, type Verification } from '../verification.ts'
 
 /**
  * Stripe: `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (several v1 allowed),
  * keyed with the whole `whsec_` secret as text; the event's `id` names the delivery.
  */
-export function verifyStripe(setting: VerifyOf<'stripe'>, { headers, body, decoded, now }: ReceivedRequest): Verification {
+export function verifyStripe(setting: VerifyOf<'stripe'>, { headers, body, now }: ReceivedRequest): Verification {
   const header = headers.get('stripe-signature')
   if (!header) return refuse('Missing Stripe-Signature header')
   const pairs = header.split(',').map((pair) => pair.split('=', 2) as [string, string?])
@@ -18,5 +18,5 @@ export function verifyStripe(setting: VerifyOf<'stripe'>, { headers, body, decod
   const macs = setting.secrets.map((secret) => createHmac('sha256', secret).update(signed).digest())
   const matches = signatures.some((given) => macs.some((mac) => sameBytes(given, mac)))
   if (!matches) return refuse('No v1 signature in Stripe-Signature matches the zap’s secrets')
-  return { ok: true, deliveryId: bodyField(decoded, 'id') ?? digestOf(signed) }
+  return { ok: true, deliveryId: signedJsonField(body, 'id') ?? digestOf(signed) }
 }
