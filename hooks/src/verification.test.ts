@@ -16,6 +16,11 @@ const stripe = new Stripe('sk_test_oracle')
 const now = () => Math.floor(Date.now() / 1000)
 const hex = () => randomBytes(24).toString('hex')
 const whsec = () => `whsec_${randomBytes(24).toString('base64')}`
+const whpk = (point: Buffer) => `whpk_${point.toString('base64')}`
+// Public keys under which signatures mean nothing: the identity, a point of order 8, and bytes that are no point.
+const identityPoint = Buffer.from('0100000000000000000000000000000000000000000000000000000000000000', 'hex')
+const orderEightPoint = Buffer.from('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', 'hex')
+const notAPoint = Buffer.from('edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', 'hex')
 
 describe('published example values', () => {
   test('the Standard Webhooks specification’s test vector verifies', () => {
@@ -443,6 +448,16 @@ describe('the verification setting', () => {
     ['{timestamp} without timestampHeader', { verify: { scheme: 'hmac', secrets: [hex()], header: 'x-sig', signedContent: '{timestamp}.{body}' } }, 'verify'],
     ['a bad public key', { verify: { scheme: 'standard-webhooks', publicKeys: ['whpk_AAAA'] } }, 'verify.publicKeys.0'],
     ['secret and verify together', { secret: whsec(), verify: { scheme: 'github', secrets: [hex()] } }, 'secret'],
+    ['the ed25519 identity point as a public key', { verify: { scheme: 'standard-webhooks', publicKeys: [whpk(identityPoint)] } }, 'verify.publicKeys.0'],
+    ['a public key of order 8', { verify: { scheme: 'standard-webhooks', publicKeys: [whpk(orderEightPoint)] } }, 'verify.publicKeys.0'],
+    ['32 bytes that are no point of the curve', { verify: { scheme: 'standard-webhooks', publicKeys: [whpk(notAPoint)] } }, 'verify.publicKeys.0'],
+    ['a secret of 16 spaces', { verify: { scheme: 'github', secrets: [' '.repeat(16)] } }, 'verify.secrets.0'],
+    ['a secret padded with spaces', { verify: { scheme: 'slack', secrets: [` ${hex()}`] } }, 'verify.secrets.0'],
+    ['a bearer token of one repeated character', { verify: { scheme: 'bearer', secrets: ['a'.repeat(40)] } }, 'verify.secrets.0'],
+    ['a basic password of spaces', { verify: { scheme: 'basic', secrets: [`sender:${' '.repeat(16)}`] } }, 'verify.secrets.0'],
+    ['a 9-byte Standard Webhooks secret', { verify: { scheme: 'standard-webhooks', secrets: [`whsec_${randomBytes(9).toString('base64')}`] } }, 'verify.secrets.0'],
+    ['a 9-byte secret shorthand', { secret: `whsec_${randomBytes(9).toString('base64')}` }, 'secret'],
+    ['a Standard Webhooks secret of zero bytes', { secret: `whsec_${Buffer.alloc(24).toString('base64')}` }, 'secret'],
   ]
   for (const [what, input, path] of invalid) {
     test(`${what} is 400 naming ${path}`, async () => {
@@ -451,6 +466,29 @@ describe('the verification setting', () => {
       expect(response.body.error.details[0].path).toBe(path)
     })
   }
+
+  test('a weak setting given to PATCH is 400 naming the field and changes nothing; a small-order key already saved verifies nothing', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token, { verify: { scheme: 'github', secrets: [hex()] } })
+    const edits: [Record<string, unknown>, string][] = [
+      [{ verify: { scheme: 'standard-webhooks', publicKeys: [whpk(identityPoint)] } }, 'verify.publicKeys.0'],
+      [{ verify: { scheme: 'hmac', secrets: [' '.repeat(16)], header: 'x-signature' } }, 'verify.secrets.0'],
+      [{ secret: `whsec_${randomBytes(9).toString('base64')}` }, 'secret'],
+    ]
+    for (const [body, path] of edits) {
+      const response = await call(api, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body })
+      expect(response.status).toBe(400)
+      expect(response.body.error.details[0].path).toBe(path)
+    }
+    const shown = await call(api, 'GET', `/api/v1/zaps/${zap.id}`, { token })
+    expect(shown.body.zap).toMatchObject({ version: zap.version, verify: { scheme: 'github', secretCount: 1 } })
+    // Under the identity point, R = identity and S = 0 verify for any message: a setting saved before this check verifies nothing.
+    const forged = `v1a,${Buffer.concat([identityPoint, Buffer.alloc(32)]).toString('base64')}`
+    expect(verifyStandardWebhooks(
+      { scheme: 'standard-webhooks', publicKeys: [whpk(identityPoint)], toleranceSeconds: 300 },
+      { headers: new Headers({ 'webhook-id': 'msg_forged', 'webhook-timestamp': String(now()), 'webhook-signature': forged }), body: new TextEncoder().encode('{"any":"body"}'), now: Date.now() },
+    )).toMatchObject({ ok: false })
+  })
 
   test('GET shows the scheme and options, never a secret; verify null turns it off', async () => {
     const secret = hex()

@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { ed25519 } from '@noble/curves/ed25519.js'
 
 // How a zap checks that a webhook comes from its sender: one setting per scheme, validated when the zap is
 // created or changed, so hooks never meets a secret it cannot use. The secrets never leave the server.
@@ -14,27 +15,63 @@ export const standardWebhooksKey = (secret: string) => Buffer.from(secret.starts
 /** The ed25519 public key bytes of a `whpk_` key. */
 export const standardWebhooksPublicKey = (key: string) => Buffer.from(key.startsWith('whpk_') ? key.slice(5) : key, 'base64')
 
+/** Whether a `whpk_` key is a point of the curve of large order: under a small-order one (the identity) any signature verifies. */
+export const isSoundPublicKey = (key: string) => {
+  const point = ed25519PointOf(key)
+  return point !== null && !point.isSmallOrder()
+}
+
+/** The curve point of a `whpk_` key, or null when its bytes encode none. */
+function ed25519PointOf(key: string) {
+  try {
+    return ed25519.Point.fromBytes(standardWebhooksPublicKey(key))
+  } catch {
+    return null
+  }
+}
+
 const isBase64Key = (secret: string, prefix: string) => {
   const encoded = secret.startsWith(prefix) ? secret.slice(prefix.length) : secret
   return encoded.length > 0 && base64.test(encoded)
 }
 
-const secretText = v.pipe(v.string(), v.minLength(16, 'A secret must be at least 16 characters'), v.maxLength(256, 'A secret is at most 256 characters'))
+// A secret anyone could guess is refused: one that is mostly the same few characters, or padded with spaces.
+const minDistinct = 5
+const isVaried = (values: Iterable<unknown>) => new Set(values).size >= minDistinct
+const isTrimmed = (text: string) => text.trim() === text
+const minKeyBytes = 16
+
+const secretText = v.pipe(
+  v.string(),
+  v.minLength(16, 'A secret must be at least 16 characters'),
+  v.maxLength(256, 'A secret is at most 256 characters'),
+  v.check(isTrimmed, 'A secret must not start or end with whitespace'),
+  v.check((secret) => isVaried(secret), `A secret must have at least ${minDistinct} different characters`),
+)
 /** A Standard Webhooks secret, alone (the `secret` shorthand) or in a list. */
 export const standardWebhooksSecret = v.pipe(
   v.string(),
   v.minLength(16, 'A signing secret must be at least 16 characters'),
   v.maxLength(256, 'A signing secret is at most 256 characters'),
   v.check((secret) => isBase64Key(secret, 'whsec_'), 'A Standard Webhooks secret is base64, optionally after whsec_, e.g. whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
+  v.check(
+    (secret) => standardWebhooksKey(secret).byteLength >= minKeyBytes,
+    `A Standard Webhooks secret must decode to at least ${minKeyBytes} bytes, e.g. "whsec_$(openssl rand -base64 24)"`,
+  ),
+  v.check((secret) => isVaried(standardWebhooksKey(secret)), `A Standard Webhooks secret must decode to at least ${minDistinct} different bytes`),
 )
 const publicKey = v.pipe(
   v.string(),
   v.check((key) => isBase64Key(key, 'whpk_') && standardWebhooksPublicKey(key).byteLength === 32, 'An ed25519 public key is whpk_ followed by 32 bytes in base64'),
+  v.check((key) => ed25519PointOf(key) !== null, 'This is not an ed25519 public key: its 32 bytes are not a point of the curve'),
+  v.check((key) => !ed25519PointOf(key)?.isSmallOrder(), 'This ed25519 public key has a small order (such as the identity point): any signature would verify under it'),
 )
 const basicCredentials = v.pipe(
   v.string(),
   v.maxLength(256, 'Credentials are at most 256 characters'),
   v.regex(/^[^:]+:.{12,}$/, 'Basic credentials are "username:password", with a password of at least 12 characters'),
+  v.check((credentials) => isTrimmed(credentials.slice(credentials.indexOf(':') + 1)), 'The password must not start or end with whitespace'),
+  v.check((credentials) => isVaried(credentials.slice(credentials.indexOf(':') + 1)), `The password must have at least ${minDistinct} different characters`),
 )
 
 const secretsOf = <Item extends v.GenericSchema<string, string>>(item: Item, what: string) =>

@@ -1,5 +1,5 @@
 import { createHmac, createPublicKey, verify as verifyEd25519 } from 'node:crypto'
-import { maxSecrets, standardWebhooksKey, standardWebhooksPublicKey, type VerifyOf } from '@zap/lib/verify'
+import { isSoundPublicKey, maxSecrets, standardWebhooksKey, standardWebhooksPublicKey, type VerifyOf } from '@zap/lib/verify'
 import { isFresh, refuse, sameBytes, type ReceivedRequest, type Verification } from '../verification.ts'
 
 /**
@@ -16,7 +16,8 @@ export function verifyStandardWebhooks(setting: VerifyOf<'standard-webhooks'>, {
   if (signature.length > maxSignatureHeaderLength) return refuse(`webhook-signature is longer than ${maxSignatureHeaderLength} characters`)
   const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body])
   const macs = (setting.secrets ?? []).map((secret) => createHmac('sha256', standardWebhooksKey(secret)).update(signed).digest())
-  const publicKeys = (setting.publicKeys ?? []).map(ed25519Key)
+  // A setting saved before small-order keys were refused may still hold one: it verifies nothing.
+  const publicKeys = (setting.publicKeys ?? []).filter(isSoundPublicKey).map(ed25519Key)
   // Each v1a candidate costs a pass over the body per public key: only the first few are examined.
   const candidates = new Set(signature.split(' ', maxSignatures))
   const matches = [...candidates].some((candidate) => {
