@@ -4,7 +4,7 @@ import { createZap, deleteZap, findZap, listZaps, updateZap, type StoredZap } fr
 import { badRequest, conflict, notFound } from '@zap/lib/errors'
 import { hasAlertSecret } from '@zap/sql/alerts'
 import * as v from 'valibot'
-import { createZapBody, updateZapBody, webhookRejection, zap, type OnFailure } from '@zap/lib/resources'
+import { createZapBody, rejectionKind, updateZapBody, webhookRejection, zap, type OnFailure } from '@zap/lib/resources'
 import { listRejections, rejectionsKept } from '@zap/sql/rejections'
 import { errorResponses } from '@zap/lib/openapi'
 import { authenticated, type AuthOptions } from './auth.ts'
@@ -12,6 +12,8 @@ import { idParams, queryInteger } from './params.ts'
 
 const secured = { security: [{ bearer: [] }], tags: ['zaps'] }
 const oneZap = (description: string) => v.pipe(v.object({ zap }), v.description(description))
+// Every kept rejection of both kinds fits in one page.
+const maxRejectionsListed = rejectionsKept.perZap * 2
 
 export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpConfigured: boolean) => {
   const present = (zap: StoredZap) => ({ ...zap, webhookUrl: `${hooksUrl}/hooks/${zap.id}` })
@@ -76,17 +78,23 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
     .get(
       '/:id/rejections',
       async ({ userId, params, query }) => {
-        const rejections = await listRejections(sql, userId, params.id, query.limit ?? rejectionsKept.perZap)
+        const rejections = await listRejections(sql, userId, params.id, { limit: query.limit ?? maxRejectionsListed, kind: query.kind })
         if (!rejections) throw notFound('Zap')
         return { rejections }
       },
       {
         params: idParams,
-        query: v.object({ limit: v.optional(queryInteger({ min: 1, max: rejectionsKept.perZap, fallback: rejectionsKept.perZap })) }),
+        query: v.object({
+          limit: v.optional(queryInteger({ min: 1, max: maxRejectionsListed, fallback: maxRejectionsListed })),
+          kind: v.optional(rejectionKind),
+        }),
         response: {
           200: v.pipe(
             v.object({ rejections: v.array(webhookRejection) }),
-            v.description(`Webhooks refused for a bad or missing signature, newest first; the last ${rejectionsKept.perZap} within ${rejectionsKept.days} days are kept`),
+            v.description(
+              `Webhooks refused for a bad or missing signature, and subscription checks refused for a wrong verify token, newest first; ` +
+                `the last ${rejectionsKept.perZap} of each kind within ${rejectionsKept.days} days are kept`,
+            ),
           ),
           ...errorResponses(400, 401, 404),
         },

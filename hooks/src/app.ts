@@ -15,7 +15,7 @@ import { readLimitedBody } from '@zap/lib/body'
 import { decodeBody, requireStorable } from './body.ts'
 import { digestOf, sameText, verifyRequest } from './verification.ts'
 import { findZapVerify } from '@zap/sql/zaps'
-import { recordRejection } from '@zap/sql/rejections'
+import { recordRejection, type RejectionKind } from '@zap/sql/rejections'
 import type { Verify } from '@zap/lib/verify'
 import { hooksDocument } from './document.ts'
 import { webhookLimits } from './limits.ts'
@@ -76,7 +76,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
     switch (result.outcome) {
       case 'refused':
         // Recorded apart from the transaction, which stored nothing.
-        await recordRejection(sql, zapId, rejectionOf(request, senderIp, bytes, result.reason))
+        await recordRejection(sql, zapId, rejectionOf('signature', request, senderIp, bytes, result.reason))
         throw new HttpError(401, 'invalid_signature', result.reason)
       case 'challenge':
         return handshake(Response.json({ challenge: result.challenge }))
@@ -109,7 +109,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
     const expected = zap.verify?.verifyToken
     if (expected === undefined || !sameText(token, expected)) {
       const reason = expected === undefined ? 'Subscription check, but the zap has no verifyToken' : 'hub.verify_token does not match the zap’s verifyToken'
-      await recordRejection(sql, zapId, rejectionOf(request, senderIp, new Uint8Array(0), reason))
+      await recordRejection(sql, zapId, rejectionOf('handshake', request, senderIp, new Uint8Array(0), reason))
       throw new HttpError(403, 'invalid_verify_token', `${reason}; set "verify": {..., "verifyToken": "<the token you gave the sender>"}`)
     }
     return handshake(new Response(challenge, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } }))
@@ -165,9 +165,9 @@ function slackChallengeOf(verify: Verify, body: unknown) {
   return type === 'url_verification' && typeof challenge === 'string' ? challenge : null
 }
 
-function rejectionOf(request: Request, senderIp: SenderIp, body: Uint8Array, reason: string) {
+function rejectionOf(kind: RejectionKind, request: Request, senderIp: SenderIp, body: Uint8Array, reason: string) {
   const preview = new TextDecoder().decode(body.subarray(0, maxBodyPreview * 4)).slice(0, maxBodyPreview).toWellFormed().replaceAll('\u0000', '\uFFFD')
-  return { reason, method: request.method, senderIp: senderIp(), bodyBytes: body.byteLength, bodyPreview: preview }
+  return { kind, reason, method: request.method, senderIp: senderIp(), bodyBytes: body.byteLength, bodyPreview: preview }
 }
 
 /** Counts a webhook request by outcome as it is answered (the error code of a refusal is its reason), in a span of its own while tracing is on. */

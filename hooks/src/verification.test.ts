@@ -152,7 +152,7 @@ const send = (zapId: string, body: string, headers: Record<string, string>, cont
   call(hooks, 'POST', `/hooks/${zapId}`, { body, headers: { 'content-type': contentType, ...headers } })
 const runCount = async (zapId: string) => Number((await sql`select count(*) from runs where zap_id = ${zapId}`)[0]!.count)
 const rejectionsOf = async (token: string, zapId: string) =>
-  (await call(api, 'GET', `/api/v1/zaps/${zapId}/rejections`, { token })).body.rejections as { reason: string; method: string; bodyPreview: string; bodyBytes: number }[]
+  (await call(api, 'GET', `/api/v1/zaps/${zapId}/rejections`, { token })).body.rejections as { kind: string; reason: string; method: string; bodyPreview: string; bodyBytes: number }[]
 // The delivery id travels where each sender puts it: a header, or the event in the body (Stripe's id, Slack's event_id).
 const eventBody = (id: string, paid = true) => JSON.stringify({ id, event_id: id, type: 'order.paid', paid })
 
@@ -531,6 +531,25 @@ describe('rejections', () => {
     expect(Number((await sql`select count(*) from webhook_rejections where zap_id = ${zap.id}`)[0]!.count)).toBe(100)
     const stranger = await signUp('Eve')
     expect((await call(api, 'GET', `/api/v1/zaps/${zap.id}/rejections`, { token: stranger.token })).status).toBe(404)
+  })
+
+  test('anonymous subscription checks never push signature failures out: each kind keeps its own newest 100', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token, { verify: { scheme: 'bearer', secrets: ['tok_0123456789abcdef'], verifyToken: 'meta-verify-token-42' } })
+    for (let attempt = 0; attempt < 3; attempt++) await send(zap.id, `{"attempt":${attempt}}`, { authorization: 'Bearer wrong' })
+    for (let check = 0; check < 120; check++) {
+      const refused = await hooks.handle(new Request(`http://localhost/hooks/${zap.id}?hub.mode=subscribe&hub.challenge=${check}&hub.verify_token=guess-${check}`))
+      expect(refused.status).toBe(403)
+    }
+    const all = await rejectionsOf(token, zap.id)
+    expect(all).toHaveLength(103)
+    expect(all.slice(0, 100).every((rejection) => rejection.kind === 'handshake' && rejection.method === 'GET')).toBeTrue()
+    const signatures = (await call(api, 'GET', `/api/v1/zaps/${zap.id}/rejections?kind=signature`, { token })).body.rejections
+    expect(signatures.map((rejection: { kind: string; bodyPreview: string }) => [rejection.kind, rejection.bodyPreview])).toEqual(
+      [2, 1, 0].map((attempt) => ['signature', `{"attempt":${attempt}}`]),
+    )
+    expect((await call(api, 'GET', `/api/v1/zaps/${zap.id}/rejections?kind=handshake&limit=5`, { token })).body.rejections).toHaveLength(5)
+    expect((await call(api, 'GET', `/api/v1/zaps/${zap.id}/rejections?kind=other`, { token })).status).toBe(400)
   })
 
   test('keep a preview of at most 1,000 characters of the body', async () => {

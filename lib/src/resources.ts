@@ -140,8 +140,14 @@ export const zap = v.object({
 })
 export type Zap = v.InferOutput<typeof zap>
 
+export const rejectionKind = v.pipe(
+  v.picklist(['signature', 'handshake']),
+  v.description('signature: a webhook refused by the zap’s verification; handshake: a GET subscription check with a wrong or missing verify token'),
+)
+
 export const webhookRejection = v.object({
   receivedAt: timestamp,
+  kind: rejectionKind,
   reason: v.pipe(v.string(), v.description('Why the request was refused, e.g. a stale timestamp or no matching signature')),
   method: v.string(),
   senderIp: v.nullable(v.string()),

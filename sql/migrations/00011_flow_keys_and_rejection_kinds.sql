@@ -40,3 +40,10 @@ begin
   end loop;
   return coalesce(rendered, 'sha256:' || encode(sha256(parts), 'hex'));
 end $$;
+
+-- A refused subscription check (an anonymous GET with a wrong verify token) is kept apart from a refused
+-- delivery: each kind keeps its own newest rejections, so anyone's GETs cannot push signature failures out.
+alter table webhook_rejections add column kind text not null default 'signature' check (kind in ('signature', 'handshake'));
+update webhook_rejections set kind = 'handshake' where method = 'GET';
+drop index webhook_rejections_zap_idx;
+create index webhook_rejections_zap_kind_idx on webhook_rejections (zap_id, kind, id desc);
