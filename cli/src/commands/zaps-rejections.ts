@@ -10,11 +10,11 @@ export const zapsRejectionsCommand = () =>
   new Command('rejections')
     .description('List the webhooks a zap refused (bad or missing signature, stale timestamp, wrong token) and why, newest first')
     .argument('<zapId>', `the zap id, from ${zapCommand} zaps list`)
-    .option('--json', 'print an array of {receivedAt, reason, method, senderIp, bodyBytes, bodyPreview} as JSON')
+    .option('--json', 'print an array of {receivedAt, kind, reason, method, senderIp, bodyBytes, bodyPreview} as JSON (kind: signature or handshake)')
     .addHelpText(
       'after',
       `
-The newest 100 of the last 7 days are kept.
+The newest 100 refused webhooks and the newest 100 refused subscription checks of the last 7 days are kept.
 
 Examples:
   $ ${zapCommand} zaps rejections 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11
