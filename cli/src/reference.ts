@@ -6,7 +6,7 @@ export const referencePath = join(root, 'docs', 'cli.md')
 const marker = '<!-- Generated from `zap --help` by `bun run docs:cli`; do not edit below this line. -->'
 
 /**
- * The CLI reference: every command's `--help`, as a user with a standard home directory and an
+ * The CLI reference: every command's `--help`, as a user with the default config directory and an
  * 80-column pipe sees it. Commands are found by walking the help itself, so a new one appears here.
  */
 export async function renderCliReference() {
@@ -29,7 +29,7 @@ export function withReference(document: string, reference: string) {
 
 async function helpOf(path: string[]) {
   const child = Bun.spawn(['bun', bin, ...path, '--help'], {
-    env: { PATH: Bun.env.PATH ?? '', HOME: '~', NO_COLOR: '1', ZAP_INVOKED_AS: 'zap' },
+    env: { PATH: Bun.env.PATH ?? '', HOME: Bun.env.HOME ?? '', XDG_CONFIG_HOME: '~/.config', NO_COLOR: '1', ZAP_INVOKED_AS: 'zap' },
     stdout: 'pipe',
     stderr: 'pipe',
   })
