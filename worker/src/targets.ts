@@ -5,25 +5,32 @@ export class BlockedTargetError extends Error {
   readonly code = 'blocked_target'
 }
 
+/**
+ * Which addresses outgoing requests may reach: public ones only (the default), also this machine's
+ * loopback (`bun run dev`), or private networks too (`ALLOW_PRIVATE_TARGETS=true`). Link-local and
+ * metadata addresses are private: only `private` reaches them.
+ */
+export type TargetScope = 'public' | 'loopback' | 'private'
+
 /** The addresses a host name stands for; injectable so tests can answer differently on every call. */
 export type Resolve = (hostname: string) => Promise<string[]>
 
 export const resolveWithDns: Resolve = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address)
 
 /**
- * Resolves the URL's host once and returns the addresses to connect to. Unless private targets are
- * allowed, every address must be public unicast: loopback, private, link-local, CGNAT, metadata,
- * IPv4-mapped, IPv4-compatible and NAT64 IPv6 and the like are refused.
+ * Resolves the URL's host once and returns the addresses to connect to. Unless the scope is
+ * `private`, every address must be public unicast (or loopback, in the `loopback` scope): private,
+ * link-local, CGNAT, metadata, IPv4-mapped, IPv4-compatible and NAT64 IPv6 and the like are refused.
  */
-export async function resolveTarget(url: URL, allowPrivate: boolean, resolve: Resolve): Promise<string[]> {
+export async function resolveTarget(url: URL, scope: TargetScope, resolve: Resolve): Promise<string[]> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BlockedTargetError(`Only http and https URLs are allowed, not ${url.protocol}`)
   const host = url.hostname.replace(/^\[|\]$/g, '')
   const addresses = ipaddr.isValid(host) ? [host] : await resolve(host)
   if (addresses.length === 0) throw new Error(`${host} has no address`)
-  if (allowPrivate) return addresses
+  if (scope === 'private') return addresses
   for (const address of addresses) {
     const range = rangeOf(address)
-    if (range !== 'unicast') {
+    if (range !== 'unicast' && !(scope === 'loopback' && range === 'loopback')) {
       throw new BlockedTargetError(`${url.hostname} resolves to ${address} (${range}); requests to private addresses are refused unless ALLOW_PRIVATE_TARGETS=true`)
     }
   }
