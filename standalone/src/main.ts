@@ -53,6 +53,7 @@ try {
   const database = watchDatabase(probeSql, log)
   started.push(database.stop)
 
+  const devScope: TargetScope = env.ALLOW_PRIVATE_TARGETS === false ? 'public' : 'loopback'
   const mailCatcher = env.SMTP_URL ? null : await startMailCatcher(log)
   if (mailCatcher) started.push(mailCatcher.stop)
   const smtpUrl = env.SMTP_URL ?? mailCatcher!.url
@@ -63,13 +64,13 @@ try {
     auth: { secret: env.JWT_SECRET ?? (await jwtSecret(dataDir)), ttlSeconds: env.JWT_TTL_SECONDS },
     hooksUrl: env.PUBLIC_HOOKS_URL,
     smtpConfigured: true,
+    targetScope: env.ALLOW_PRIVATE_TARGETS ? 'private' : devScope,
     log,
     bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
     rateLimits: authRateLimitsFrom(env),
   })
   const api = listen('API_PORT', env.API_PORT, () => apiApp.listen({ port: env.API_PORT, reusePort: false }))
   started.push(() => api.stop())
-  const devScope: TargetScope = env.ALLOW_PRIVATE_TARGETS === false ? 'public' : 'loopback'
   const executeOptions = executeOptionsFrom({ ...env, ALLOW_PRIVATE_TARGETS: env.ALLOW_PRIVATE_TARGETS ?? false, SMTP_URL: smtpUrl }, devScope)
   const pipeline = await startPipeline(sql, env, createStepHandler(sql, executeOptions, log), log)
   started.push(pipeline.stop)

@@ -158,7 +158,7 @@ describe('bun run dev, as a newcomer first meets it', () => {
       ]
       const zapOf = async (body: object) => ((await (await fetch(`${apiUrl}/zaps`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as { zap: { id: string } }).zap
       const runOf = async (zapId: string) => {
-        const response = await fetch(`${hooksUrl}/hooks/${zapId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: 7 }) })
+        const response = await fetch(`${hooksUrl}/hooks/${zapId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: 7, host: '169.254.169.254' }) })
         const { runId } = (await response.json()) as { runId: string }
         let run = { status: 'queued', steps: [] as { error: string | null }[] }
         await waitUntil(async () => {
@@ -175,7 +175,13 @@ describe('bun run dev, as a newcomer first meets it', () => {
       const caught = caughtLine()!
       expect(JSON.parse(caught)).toMatchObject({ msg: 'email caught', to: ['grace@example.com'], subject: 'Order 7 is in', text: 'Thanks, Grace.' })
 
-      const metadata = await runOf((await zapOf({ name: 'metadata', steps: [{ type: 'http', config: { url: 'http://169.254.169.254/latest/meta-data/' } }] })).id)
+      // Named outright, the metadata address is refused when the zap is saved; reached through a template, when the step runs.
+      const metadataStep = (url: string) => ({ name: 'metadata', steps: [{ type: 'http', config: { url } }] })
+      const refused = await fetch(`${apiUrl}/zaps`, { method: 'POST', headers, body: JSON.stringify(metadataStep('http://169.254.169.254/latest/meta-data/')) })
+      expect(refused.status).toBe(400)
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toStartWith('steps.0.config.url: 169.254.169.254 is a linkLocal address')
+      const templated = await zapOf(metadataStep('http://{{trigger.body.host}}/latest/meta-data/'))
+      const metadata = await runOf(templated.id)
       expect(metadata.status).toBe('failed')
       expect(metadata.steps[0]!.error).toContain('169.254.169.254 (linkLocal)')
     } finally {

@@ -1,16 +1,12 @@
 import { lookup } from 'node:dns/promises'
 import ipaddr from 'ipaddr.js'
+import { refusedRange, type TargetScope } from '@zap/lib/targets'
 
 export class BlockedTargetError extends Error {
   readonly code = 'blocked_target'
 }
 
-/**
- * Which addresses outgoing requests may reach: public ones only (the default), also this machine's
- * loopback (`bun run dev`), or private networks too (`ALLOW_PRIVATE_TARGETS=true`). Link-local and
- * metadata addresses are private: only `private` reaches them.
- */
-export type TargetScope = 'public' | 'loopback' | 'private'
+export type { TargetScope } from '@zap/lib/targets'
 
 /** The addresses a host name stands for; injectable so tests can answer differently on every call. */
 export type Resolve = (hostname: string) => Promise<string[]>
@@ -27,10 +23,9 @@ export async function resolveTarget(url: URL, scope: TargetScope, resolve: Resol
   const host = url.hostname.replace(/^\[|\]$/g, '')
   const addresses = ipaddr.isValid(host) ? [host] : await resolve(host)
   if (addresses.length === 0) throw new Error(`${host} has no address`)
-  if (scope === 'private') return addresses
   for (const address of addresses) {
-    const range = rangeOf(address)
-    if (range !== 'unicast' && !(scope === 'loopback' && range === 'loopback')) {
+    const range = refusedRange(address, scope)
+    if (range) {
       throw new BlockedTargetError(`${url.hostname} resolves to ${address} (${range}); requests to private addresses are refused unless ALLOW_PRIVATE_TARGETS=true`)
     }
   }
@@ -59,12 +54,4 @@ export async function fetchFrom(url: URL, addresses: string[], init: RequestInit
     }
   }
   return request(addresses.at(-1)!)
-}
-
-function rangeOf(address: string) {
-  const parsed = ipaddr.process(address)
-  const range = parsed.range()
-  // ::a.b.c.d (IPv4-compatible, deprecated) reaches the IPv4 address on some stacks; ipaddr.js calls it unicast.
-  if (range === 'unicast' && parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return 'ipv4Compatible'
-  return range
 }
