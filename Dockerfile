@@ -1,6 +1,6 @@
 # One image for every zap service; the command picks the service (see compose.yaml).
 # Only the four services' production dependencies are installed: no embedded PostgreSQL, TypeScript,
-# test or bench tooling (the README records the size).
+# test or bench tooling (docs/deploying.md records the size).
 FROM oven/bun:1.4.5 AS deps
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml ./
@@ -23,7 +23,7 @@ RUN bun install --frozen-lockfile --production \
 FROM oven/bun:1.4.5
 WORKDIR /app
 # JavaScriptCore without its FTL tier, and a heap that grows to 1.6x what survived the last collection
-# (README, Performance: "Memory"); the `start:*` scripts set the same.
+# (docs/performance.md); the `start:*` scripts set the same.
 ENV NODE_ENV=production BUN_JSC_useFTLJIT=0 BUN_JSC_heapGrowthMaxIncrease=0.6
 COPY --from=deps /app/node_modules node_modules
 COPY --from=deps /app/lib/node_modules lib/node_modules

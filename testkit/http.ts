@@ -21,6 +21,7 @@ export const apiOptions = {
   auth,
   hooksUrl,
   smtpConfigured: true,
+  targetScope: 'private' as const,
   log,
   bodyLimits: { maxBytes: 256 * 1024, maxJsonDepth: 64 },
   rateLimits: { loginPerIp: roomy, loginPerAccount: roomy, signupPerIp: roomy, signupPerAccount: roomy },

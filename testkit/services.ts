@@ -26,7 +26,7 @@ export function requireEnv(name: string) {
 /**
  * JavaScriptCore settings every service runs with, as the Dockerfile and the `start:*` scripts set
  * them (they are read when the engine starts, so they can only come from the environment): no FTL
- * tier, and a heap that grows to 1.6x what survived the last collection. See the README's Performance.
+ * tier, and a heap that grows to 1.6x what survived the last collection. See the docs/performance.md.
  */
 export const runtimeEnv = { BUN_JSC_useFTLJIT: '0', BUN_JSC_heapGrowthMaxIncrease: '0.6' }
 

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { databaseUrl, logLevel, port, positiveInteger, rateLimit, readEnv } from '@zap/lib/env'
+import { databaseUrl, flag, logLevel, port, positiveInteger, rateLimit, readEnv } from '@zap/lib/env'
 
 export const apiEntries = {
   NODE_ENV: v.optional(v.string(), 'development'),
@@ -9,6 +9,8 @@ export const apiEntries = {
   HOOKS_PORT: port(3002),
   PUBLIC_HOOKS_URL: v.optional(v.pipe(v.string(), v.url('PUBLIC_HOOKS_URL must be a URL such as https://hooks.example.com'))),
   SMTP_URL: v.optional(v.string()),
+  // Set it as on the workers: a zap whose http URL names an address they refuse is refused when it is saved.
+  ALLOW_PRIVATE_TARGETS: flag(false),
   API_MAX_BODY_BYTES: positiveInteger(256 * 1024),
   API_MAX_JSON_DEPTH: positiveInteger(64),
   LOGIN_RATE_LIMIT_PER_IP: rateLimit('100/15m'),
@@ -17,7 +19,7 @@ export const apiEntries = {
   SIGNUP_RATE_LIMIT_PER_ACCOUNT: rateLimit('5/1h'),
 }
 
-export const authRateLimitsFrom = (env: v.InferOutput<v.ObjectSchema<typeof apiEntries, undefined>>) => ({
+export const authRateLimitsFrom = (env: Omit<v.InferOutput<v.ObjectSchema<typeof apiEntries, undefined>>, 'ALLOW_PRIVATE_TARGETS'>) => ({
   loginPerIp: env.LOGIN_RATE_LIMIT_PER_IP,
   loginPerAccount: env.LOGIN_RATE_LIMIT_PER_ACCOUNT,
   signupPerIp: env.SIGNUP_RATE_LIMIT_PER_IP,

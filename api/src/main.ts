@@ -18,6 +18,7 @@ const app = createApi({
   auth: { secret: env.JWT_SECRET ?? crypto.getRandomValues(new Uint8Array(32)).toHex(), ttlSeconds: env.JWT_TTL_SECONDS },
   hooksUrl: env.PUBLIC_HOOKS_URL,
   smtpConfigured: env.SMTP_URL !== undefined,
+  targetScope: env.ALLOW_PRIVATE_TARGETS ? 'private' : 'public',
   log,
   bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
   rateLimits: authRateLimitsFrom(env),

@@ -189,4 +189,40 @@ describe('step configs', () => {
     expect(response.body.error.message).toStartWith('steps.1.type')
     expect(response.body.error.message).toContain('SMTP_URL')
   })
+
+  test('a zap whose http URL names an address the server refuses is 400 naming the field when created or edited, and nothing changes', async () => {
+    const { createApi } = await import('./app.ts')
+    const { apiOptions } = await import('@zap/testkit/http')
+    const production = createApi({ ...apiOptions, targetScope: 'public' })
+    const dev = createApi({ ...apiOptions, targetScope: 'loopback' })
+    const { token } = await signUp()
+    const httpTo = (url: string) => ({ type: 'http', config: { url } })
+    const create = (app: typeof production, url: string) => call(app, 'POST', '/api/v1/zaps', { token, body: { name: 'target', steps: [logStep('x'), httpTo(url)] } })
+
+    for (const [url, range] of [['http://localhost:3000/in', 'loopback'], ['http://127.0.0.1/', 'loopback'], ['http://[::1]:8080/', 'loopback'], ['http://10.0.0.5/', 'private'], ['http://169.254.169.254/latest/meta-data/', 'linkLocal']]) {
+      const refused = await create(production, url!)
+      expect(refused.status).toBe(400)
+      expect(refused.body.error.message).toStartWith(`steps.1.config.url: ${new URL(url!).hostname} is a ${range} address, which this server's steps may not call (ALLOW_PRIVATE_TARGETS=true`)
+      expect(refused.body.error.details).toEqual([{ path: 'steps.1.config.url', message: expect.stringContaining(range!) }])
+    }
+    expect((await call(production, 'GET', '/api/v1/zaps', { token })).body.zaps).toEqual([])
+
+    // bun run dev lets steps reach this machine's loopback, never link-local or metadata addresses.
+    expect((await create(dev, 'http://localhost:3000/in')).status).toBe(201)
+    expect((await create(dev, 'http://169.254.169.254/')).status).toBe(400)
+    // A name is resolved (and checked) when the step runs; a templated URL is only known then.
+    expect((await create(production, 'https://example.com/in')).status).toBe(201)
+    expect((await create(production, 'http://{{trigger.body.host}}/in')).status).toBe(201)
+
+    const zap = (await create(production, 'https://93.184.215.14/in')).body.zap
+    const edited = await call(production, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { steps: [httpTo('http://192.168.1.10/')] } })
+    expect(edited.status).toBe(400)
+    expect(edited.body.error.message).toStartWith('steps.0.config.url: 192.168.1.10 is a private address')
+    expect((await call(production, 'GET', `/api/v1/zaps/${zap.id}`, { token })).body.zap).toMatchObject({ version: 1, steps: [logStep('x'), httpTo('https://93.184.215.14/in')] })
+
+    await call(production, 'POST', '/api/v1/alerts/secret', { token })
+    const alert = await call(production, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { onFailure: { webhook: 'http://127.0.0.1:9000/alerts' } } })
+    expect(alert.status).toBe(400)
+    expect(alert.body.error.message).toStartWith('onFailure.webhook: 127.0.0.1 is a loopback address')
+  })
 })

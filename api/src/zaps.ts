@@ -7,6 +7,7 @@ import * as v from 'valibot'
 import { createZapBody, rejectionKind, updateZapBody, webhookRejection, zap, type OnFailure } from '@zap/lib/resources'
 import { listRejections, rejectionsKept } from '@zap/sql/rejections'
 import { errorResponses } from '@zap/lib/openapi'
+import { literalAddressOf, refusedRange, type TargetScope } from '@zap/lib/targets'
 import { authenticated, type AuthOptions } from './auth.ts'
 import { idParams, queryInteger } from './params.ts'
 
@@ -15,7 +16,7 @@ const oneZap = (description: string) => v.pipe(v.object({ zap }), v.description(
 // Every kept rejection of both kinds fits in one page.
 const maxRejectionsListed = rejectionsKept.perZap * 2
 
-export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpConfigured: boolean) => {
+export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpConfigured: boolean, targetScope: TargetScope) => {
   const present = (zap: StoredZap) => ({ ...zap, webhookUrl: `${hooksUrl}/hooks/${zap.id}` })
   const found = (zap: StoredZap | null) => {
     if (!zap) throw notFound('Zap')
@@ -38,6 +39,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
       '',
       async ({ userId, body, set }) => {
         requireSmtpFor(body.steps, smtpConfigured)
+        requireReachableTargets(body, targetScope)
         requireOneVerify(body)
         await requireAlertSetup(body.onFailure, userId)
         set.status = 201
@@ -63,6 +65,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
       '/:id',
       async ({ userId, params, body }) => {
         if (body.steps) requireSmtpFor(body.steps, smtpConfigured)
+        requireReachableTargets(body, targetScope)
         requireOneVerify(body)
         await requireAlertSetup(body.onFailure, userId)
         return found(await updateZap(sql, userId, params.id, body))
@@ -118,6 +121,22 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
 function requireOneVerify(body: { secret?: unknown; verify?: unknown }) {
   if (body.secret !== undefined && body.verify !== undefined) {
     throw badRequest('Give verify or secret, not both: secret is shorthand for a standard-webhooks verify', [{ path: 'secret', message: 'Given together with verify' }])
+  }
+}
+
+// Only URLs that name an address outright (an IP, localhost) are checked here; a name is resolved, and checked, when the step runs.
+function requireReachableTargets(body: { steps?: { type: string; config: unknown }[]; onFailure?: OnFailure | null }, scope: TargetScope) {
+  const urls = (body.steps ?? []).flatMap((step, index) =>
+    step.type === 'http' ? [{ path: `steps.${index}.config.url`, url: (step.config as { url: string }).url }] : [],
+  )
+  if (body.onFailure?.webhook !== undefined) urls.push({ path: 'onFailure.webhook', url: body.onFailure.webhook })
+  for (const { path, url } of urls) {
+    if (url.includes('{{') || !URL.canParse(url)) continue
+    const address = literalAddressOf(new URL(url))
+    const range = address && refusedRange(address, scope)
+    if (!range) continue
+    const reason = `${new URL(url).hostname} is a ${range} address, which this server's steps may not call`
+    throw badRequest(`${path}: ${reason} (ALLOW_PRIVATE_TARGETS=true on the api and workers allows it, for local testing)`, [{ path, message: reason }])
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { readLogin } from './config.ts'
+import { readLogin, savedApiUrl } from './config.ts'
 import { defaultApiUrl, env } from './env.ts'
 import { notLoggedIn } from './errors.ts'
 import { send, type Service } from './http.ts'
@@ -17,7 +17,7 @@ export function apiFor(command: Command) {
 /** `--api`, then ZAP_API_URL, then the server of the saved login, then localhost. */
 export function resolveApiUrl(command: Command) {
   const flag: string | undefined = command.optsWithGlobals().api
-  return (flag ?? env.apiUrl ?? readLogin()?.apiUrl ?? defaultApiUrl).replace(/\/+$/, '')
+  return (flag ?? env.apiUrl ?? savedApiUrl() ?? defaultApiUrl).replace(/\/+$/, '')
 }
 
 export function connectApi({ api: apiUrl, token }: { api: string; token?: string }) {

@@ -43,6 +43,24 @@ describe('signup, login, whoami, logout', () => {
     expect((await ada.zap(['whoami'])).stdout).toContain(ada.email)
   })
 
+  test('logout keeps the API address of the login made with --api, so the next login goes there without it', async () => {
+    const { XDG_CONFIG_HOME, HOME, PATH } = cleanEnv(stack.apiUrl)
+    const zap = zapIn({ XDG_CONFIG_HOME, HOME, PATH })
+    const email = `api-${crypto.randomUUID()}@example.com`
+    expect((await zap(['--api', stack.apiUrl, 'signup', '--email', email, '--name', 'Ada', '--password-stdin'], 'correct horse battery\n')).exitCode).toBe(0)
+    expect((await zap(['logout'])).exitCode).toBe(0)
+    const configFile = join(XDG_CONFIG_HOME, 'zap', 'config.json')
+    expect(await Bun.file(configFile).json()).toEqual({ apiUrl: stack.apiUrl })
+    expect(statSync(configFile).mode & 0o777).toBe(0o600)
+    const after = await zap(['whoami'])
+    expect(after.stderr.trim()).toBe('Error: Not logged in. Run: zap login')
+    const login = await zap(['login', '--email', email, '--password-stdin'], 'correct horse battery\n')
+    expect(login.exitCode, login.stderr).toBe(0)
+    expect((await zap(['whoami'])).stdout).toContain(stack.apiUrl)
+    expect((await zap(['logout'])).stdout).toContain('Logged out')
+    expect((await zap(['logout'])).stdout).toContain('Not logged in; nothing to do')
+  })
+
   test('logging out twice is fine', async () => {
     const zap = zapIn(cleanEnv(stack.apiUrl))
     const result = await zap(['logout'])

@@ -23,6 +23,8 @@ import { zapsShowCommand } from './commands/zaps-show.ts'
 import { zapCommand } from './env.ts'
 import { zapsRejectionsCommand } from './commands/zaps-rejections.ts'
 import { helpFooter } from './help.ts'
+// The version lives in the root package.json, as the services read it (the CLI imports no code of theirs).
+import rootPackage from '../../package.json' with { type: 'json' }
 
 const zaps = new Command('zaps')
   .description('Create, inspect, change and delete zaps')
@@ -46,7 +48,7 @@ const alerts = new Command('alerts').description('Failure alerts of your zaps').
 
 await new Command(zapCommand)
   .description('zap: webhook-triggered automations from your terminal')
-  .version('0.1.0')
+  .version(rootPackage.version)
   .option('--api <url>', 'the zap API to talk to (default: $ZAP_API_URL, the API of your login, or http://localhost:3001)')
   .showHelpAfterError('(add --help for usage)')
   .addCommand(signupCommand())

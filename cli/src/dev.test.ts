@@ -26,7 +26,8 @@ test('zap dev starts the whole system in one process and stops cleanly on Ctrl-C
   })()
   await waitUntil(() => output.includes('zap is ready'), () => `zap dev to be ready:\n${output}`, 60_000)
   expect(output).toContain(`http://localhost:${hooksPort}/hooks/<zapId>`)
-  expect(output).toContain(`zap signup --api http://localhost:${apiPort}`)
+  // Run as `zap dev`, its hints say `zap`, not the checkout's `bun zap`.
+  expect(output).toMatch(new RegExp(`^Next: zap signup --api http://localhost:${apiPort}$`, 'm'))
   expect((await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status).toBe(200)
   expect((await fetch(`http://127.0.0.1:${hooksPort}/readyz`)).status).toBe(200)
   child.kill('SIGINT')

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import rootPackage from '../../package.json' with { type: 'json' }
 import { binPath, cleanEnv, runZap, signedUpUser, startStack } from '@zap/testkit/cli'
 
 let stack: Awaited<ReturnType<typeof startStack>>
@@ -70,6 +71,12 @@ describe('through the checkout\'s `bun zap` script', () => {
     expect(result.exitCode).toBe(1)
     expect(result.stdout).toBe('')
     expect(result.stderr).toBe('Error: Not logged in. Run: bun zap login\n')
+  })
+
+  test("--version prints the root package.json's version, as the services report it", async () => {
+    const result = await bunZap(['--version'], cleanEnv(closedPort))
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).toBe(`${rootPackage.version}\n`)
   })
 
   test('usage and examples name `bun zap` too', async () => {

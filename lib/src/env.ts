@@ -17,8 +17,12 @@ export const port = (fallback: number) =>
 export const positiveInteger = (fallback: number) =>
   v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1)), String(fallback))
 
-export const flag = (fallback: boolean) =>
-  v.optional(v.pipe(v.picklist(['true', 'false', '1', '0']), v.transform((value) => value === 'true' || value === '1')), fallback ? 'true' : 'false')
+const flagValue = v.pipe(v.picklist(['true', 'false', '1', '0']), v.transform((value) => value === 'true' || value === '1'))
+
+export const flag = (fallback: boolean) => v.optional(flagValue, fallback ? 'true' : 'false')
+
+/** A flag whose absence means something of its own: undefined when unset. */
+export const optionalFlag = v.optional(flagValue)
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 

@@ -6,6 +6,9 @@ import { errorResponses, healthStatus } from './openapi.ts'
 import type { Logger } from './log.ts'
 import { trackOutage } from './outage.ts'
 import { metrics } from './metrics.ts'
+import { version } from './version.ts'
+
+const liveness = v.object({ ...healthStatus.entries, version: v.pipe(v.string(), v.description("zap's version")) })
 
 const probe = { tags: ['health'], security: [] }
 
@@ -49,8 +52,8 @@ export function watchDatabase(probeSql: Sql, log: Logger): DatabaseWatch {
 
 export const health = (database: DatabaseWatch) =>
   new Elysia()
-    .get('/healthz', () => ({ status: 'ok' }), {
-      response: { 200: v.pipe(healthStatus, v.description('Up: {"status": "ok"}')) },
+    .get('/healthz', () => ({ status: 'ok', version }), {
+      response: { 200: v.pipe(liveness, v.description('Up: {"status": "ok", "version"}')) },
       detail: { operationId: 'checkLiveness', summary: 'The process is up', ...probe },
     })
     .get(

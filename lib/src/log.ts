@@ -20,7 +20,7 @@ export function createLogger(service: string, { level, pretty: forPerson }: { le
   // Loaded only for a person's terminal: pino-pretty and what it pulls in cost a service 4 MB resident.
   if (forPerson) return pino(options, (require('pino-pretty') as typeof pinoPretty)({ colorize: true, ignore: 'service', sync: true }))
   // Lines are written 4 KB at a time, and what is buffered every 250 ms and at exit: a write per line,
-  // at thousands of requests a second, cost hooks about a tenth of its throughput (README, Performance).
+  // at thousands of requests a second, cost hooks about a tenth of its throughput (docs/performance.md).
   // Synchronous writes: buffered asynchronous ones to a pipe sometimes stopped for good under Bun.
   const destination = pino.destination({ sync: true, minLength: 4096, periodicFlush: 250 })
   // pino flushes only asynchronous destinations at exit.

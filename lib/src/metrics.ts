@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { Sql } from 'postgres'
 import type { Logger } from './log.ts'
+import { version } from './version.ts'
 
 /**
  * The process's one registry: process metrics and zap's own. No label names a zap or a user, so the
@@ -10,6 +11,8 @@ export const metrics = new Registry()
 collectDefaultMetrics({ register: metrics })
 
 const registers = [metrics]
+
+new Gauge({ name: 'zap_build_info', help: "zap's version; always 1", labelNames: ['version'] as const, registers }).set({ version }, 1)
 
 export const webhooksReceived = new Counter({
   name: 'zap_webhooks_received_total',

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { logLevel, positiveInteger, readEnv } from '@zap/lib/env'
+import { logLevel, optionalFlag, positiveInteger, readEnv } from '@zap/lib/env'
 import { apiEntries, jwtSecretInProduction, publicHooksUrl } from '@zap/api/env'
 import { hooksEntries } from '@zap/hooks/env'
 import { kafkaEntries, stepEntries, stepTimeoutFitsRebalance } from '@zap/worker/env'
@@ -17,6 +17,10 @@ const standaloneObject = v.object({
   ...retentionEntries,
   ...kafkaEntries,
   ...stepEntries,
+  // Unset, steps may call this machine's loopback services; false: public addresses only, as in production.
+  ALLOW_PRIVATE_TARGETS: optionalFlag,
+  // How the start-up banner names the CLI; `zap dev` passes how it was run.
+  ZAP_INVOKED_AS: v.optional(v.string(), 'bun zap'),
 })
 
 type Env = v.InferOutput<typeof standaloneObject>

@@ -12,9 +12,11 @@ import { startAlerts } from '@zap/worker/alerts'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
+import type { TargetScope } from '@zap/worker/targets'
 import { startEmbeddedPostgres } from './embedded-postgres.ts'
 import { readStandaloneEnv } from './env.ts'
 import { lockDataDir } from './instance-lock.ts'
+import { startMailCatcher } from './mail-catcher.ts'
 import { startPipeline } from './pipeline.ts'
 import { isPortFree } from './ports.ts'
 import { jwtSecret } from './secret.ts'
@@ -23,6 +25,12 @@ import { jwtSecret } from './secret.ts'
 const env = readStandaloneEnv()
 const log = createLogger('zap', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
 const dataDir = resolve(env.ZAP_DATA_DIR)
+const targetsLine: Record<TargetScope, string> = {
+  loopback: "http steps may call this machine's loopback services (localhost); ALLOW_PRIVATE_TARGETS=false turns it off",
+  public: 'http steps may call public addresses only (ALLOW_PRIVATE_TARGETS=false)',
+  private: 'http steps may call any address, private networks included (ALLOW_PRIVATE_TARGETS=true)',
+}
+
 // What has been started, stopped in reverse order on SIGINT/SIGTERM or when start-up fails.
 const started: (() => unknown)[] = []
 const stopAll = async () => {
@@ -45,19 +53,25 @@ try {
   const database = watchDatabase(probeSql, log)
   started.push(database.stop)
 
+  const devScope: TargetScope = env.ALLOW_PRIVATE_TARGETS === false ? 'public' : 'loopback'
+  const mailCatcher = env.SMTP_URL ? null : await startMailCatcher(log)
+  if (mailCatcher) started.push(mailCatcher.stop)
+  const smtpUrl = env.SMTP_URL ?? mailCatcher!.url
+
   const apiApp = createApi({
     sql,
     database,
     auth: { secret: env.JWT_SECRET ?? (await jwtSecret(dataDir)), ttlSeconds: env.JWT_TTL_SECONDS },
     hooksUrl: env.PUBLIC_HOOKS_URL,
-    smtpConfigured: env.SMTP_URL !== undefined,
+    smtpConfigured: true,
+    targetScope: env.ALLOW_PRIVATE_TARGETS ? 'private' : devScope,
     log,
     bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
     rateLimits: authRateLimitsFrom(env),
   })
   const api = listen('API_PORT', env.API_PORT, () => apiApp.listen({ port: env.API_PORT, reusePort: false }))
   started.push(() => api.stop())
-  const executeOptions = executeOptionsFrom(env)
+  const executeOptions = executeOptionsFrom({ ...env, ALLOW_PRIVATE_TARGETS: env.ALLOW_PRIVATE_TARGETS ?? false, SMTP_URL: smtpUrl }, devScope)
   const pipeline = await startPipeline(sql, env, createStepHandler(sql, executeOptions, log), log)
   started.push(pipeline.stop)
   started.push(startAlerts(alertOptionsFrom(sql, executeOptions, log)).stop)
@@ -70,7 +84,9 @@ try {
   Webhooks   ${env.PUBLIC_HOOKS_URL}/hooks/<zapId>
   Database   ${postgres ? postgres.placement : 'DATABASE_URL'}
   Transport  ${pipeline.transport}
-Next: bun zap signup${env.API_PORT === 3001 ? '' : ` --api http://localhost:${env.API_PORT}`}`)
+  Targets    ${targetsLine[executeOptions.targetScope]}
+  Emails     ${mailCatcher ? 'caught here, each logged as "email caught" (set SMTP_URL to send them)' : `sent through SMTP_URL (${new URL(smtpUrl).host})`}
+Next: ${env.ZAP_INVOKED_AS} signup${env.API_PORT === 3001 ? '' : ` --api http://localhost:${env.API_PORT}`}`)
 } catch (error) {
   console.error(`zap could not start: ${error instanceof Error ? error.message : String(error)}`)
   await stopAll().catch(() => {})

@@ -123,6 +123,81 @@ async function crashAndRecover(extraEnv: Record<string, string>) {
   expect(duplicates).toBeLessThanOrEqual(64)
 }
 
+async function startFreshDev(env: Record<string, string> = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'zap-dev-'))
+  await chmod(dataDir, 0o755)
+  dataDirs.push(dataDir)
+  const [apiPort, hooksPort] = [await freePort(), await freePort()]
+  // What a newcomer's shell has: neither ALLOW_PRIVATE_TARGETS nor SMTP_URL.
+  const dev = await startDev({ ZAP_DATA_DIR: dataDir, API_PORT: String(apiPort), HOOKS_PORT: String(hooksPort), ALLOW_PRIVATE_TARGETS: '', SMTP_URL: '', ...env })
+  return { dev, apiUrl: `http://127.0.0.1:${apiPort}/api/v1`, hooksUrl: `http://127.0.0.1:${hooksPort}` }
+}
+
+async function signUpAt(apiUrl: string) {
+  const signup = await fetch(`${apiUrl}/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `dev-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', name: 'Dev' }),
+  })
+  const { token } = (await signup.json()) as { token: string }
+  return { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+}
+
+describe('bun run dev, as a newcomer first meets it', () => {
+  test("steps reach this machine's loopback services, emails are caught and logged, link-local stays refused; the banner says so", async () => {
+    target.on('/local-app', () => Response.json({ received: true }))
+    const { dev, apiUrl, hooksUrl } = await startFreshDev()
+    try {
+      expect(dev.output()).toContain("  Targets    http steps may call this machine's loopback services (localhost); ALLOW_PRIVATE_TARGETS=false turns it off\n")
+      expect(dev.output()).toContain('  Emails     caught here, each logged as "email caught" (set SMTP_URL to send them)\n')
+      expect(dev.output()).toMatch(/^Next: bun zap signup --api http:\/\/localhost:\d+$/m)
+      const headers = await signUpAt(apiUrl)
+      const steps = [
+        { type: 'http', config: { url: `${target.url}/local-app`, body: { n: '{{trigger.body.n}}' } } },
+        { type: 'email', config: { to: 'grace@example.com', subject: 'Order {{trigger.body.n}} is in', text: 'Thanks, Grace.' } },
+      ]
+      const zapOf = async (body: object) => ((await (await fetch(`${apiUrl}/zaps`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as { zap: { id: string } }).zap
+      const runOf = async (zapId: string) => {
+        const response = await fetch(`${hooksUrl}/hooks/${zapId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: 7, host: '169.254.169.254' }) })
+        const { runId } = (await response.json()) as { runId: string }
+        let run = { status: 'queued', steps: [] as { error: string | null }[] }
+        await waitUntil(async () => {
+          run = ((await (await fetch(`${apiUrl}/runs/${runId}`, { headers })).json()) as { run: typeof run }).run
+          return run.status === 'succeeded' || run.status === 'failed'
+        }, () => `run ${runId} to finish: ${JSON.stringify(run)}`, 30_000)
+        return run
+      }
+      const local = await runOf((await zapOf({ name: 'local', steps })).id)
+      expect(local.status).toBe('succeeded')
+      expect(target.requestsTo('/local-app').at(-1)!.json).toEqual({ n: 7 })
+      const caughtLine = () => dev.output().split('\n').find((line) => line.startsWith('{') && line.includes('"email caught"'))
+      await waitUntil(() => caughtLine() !== undefined, 'the caught email to be logged')
+      const caught = caughtLine()!
+      expect(JSON.parse(caught)).toMatchObject({ msg: 'email caught', to: ['grace@example.com'], subject: 'Order 7 is in', text: 'Thanks, Grace.' })
+
+      // Named outright, the metadata address is refused when the zap is saved; reached through a template, when the step runs.
+      const metadataStep = (url: string) => ({ name: 'metadata', steps: [{ type: 'http', config: { url } }] })
+      const refused = await fetch(`${apiUrl}/zaps`, { method: 'POST', headers, body: JSON.stringify(metadataStep('http://169.254.169.254/latest/meta-data/')) })
+      expect(refused.status).toBe(400)
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toStartWith('steps.0.config.url: 169.254.169.254 is a linkLocal address')
+      const templated = await zapOf(metadataStep('http://{{trigger.body.host}}/latest/meta-data/'))
+      const metadata = await runOf(templated.id)
+      expect(metadata.status).toBe('failed')
+      expect(metadata.steps[0]!.error).toContain('169.254.169.254 (linkLocal)')
+    } finally {
+      dev.signal('SIGTERM')
+      expect(await dev.process.exited).toBe(0)
+    }
+  }, 120_000)
+
+  test('ALLOW_PRIVATE_TARGETS=false keeps steps to public addresses, and the banner says that instead', async () => {
+    const { dev } = await startFreshDev({ ALLOW_PRIVATE_TARGETS: 'false' })
+    dev.signal('SIGTERM')
+    expect(await dev.process.exited).toBe(0)
+    expect(dev.output()).toContain('  Targets    http steps may call public addresses only (ALLOW_PRIVATE_TARGETS=false)\n')
+  }, 60_000)
+})
+
 describe('bun run dev, the one-process mode', () => {
   test('SIGKILL mid-way loses no accepted webhook and every run completes after a restart', async () => {
     await crashAndRecover({})

@@ -5,10 +5,10 @@ import { newId } from '@zap/lib/ids'
 import type { Logger } from '@zap/lib/log'
 import { alertsSent } from '@zap/lib/metrics'
 import { repeatUntilStopped } from '@zap/lib/repeat'
-import { BlockedTargetError, fetchFrom, resolveTarget, type Resolve } from './targets.ts'
+import { BlockedTargetError, fetchFrom, resolveTarget, type Resolve, type TargetScope } from './targets.ts'
 import type { Mailer } from './steps/email.ts'
 
-export type AlertOptions = { sql: Sql; mailer: Mailer | null; allowPrivateTargets: boolean; resolve: Resolve; timeoutMs: number; log: Logger }
+export type AlertOptions = { sql: Sql; mailer: Mailer | null; targetScope: TargetScope; resolve: Resolve; timeoutMs: number; log: Logger }
 
 // A delivery is tried this many times, waiting 1, 2, 4 and 8 seconds between tries.
 const maxTries = 5
@@ -21,7 +21,7 @@ const claimBatch = 20
  * signed with Standard Webhooks using the user's alert secret, through the same address checks as
  * `http` steps, and an email through SMTP_URL; each retried a few times.
  */
-export function startAlerts({ sql, mailer, allowPrivateTargets, resolve, timeoutMs, log }: AlertOptions) {
+export function startAlerts({ sql, mailer, targetScope, resolve, timeoutMs, log }: AlertOptions) {
   let stopping = false
   const inFlight = new Set<Promise<void>>()
 
@@ -46,7 +46,7 @@ export function startAlerts({ sql, mailer, allowPrivateTargets, resolve, timeout
 
   async function postWebhook(url: string, secret: string, id: string, body: string) {
     const target = new URL(url)
-    const addresses = await resolveTarget(target, allowPrivateTargets, resolve)
+    const addresses = await resolveTarget(target, targetScope, resolve)
     const timestamp = new Date()
     const headers = new Headers({
       'content-type': 'application/json',

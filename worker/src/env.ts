@@ -3,7 +3,7 @@ import { databaseUrl, durationList, flag, logLevel, metricsPort, positiveInteger
 import { rebalanceTimeoutMs } from '@zap/lib/kafka'
 import type { ExecuteOptions } from './execute.ts'
 import { createMailer } from './steps/email.ts'
-import { resolveWithDns } from './targets.ts'
+import { resolveWithDns, type TargetScope } from './targets.ts'
 import { createFairShare } from './fair-share.ts'
 import type { AlertOptions } from './alerts.ts'
 import type { Sql } from '@zap/sql/db'
@@ -66,7 +66,8 @@ export const readWorkerEnv = () => readEnv(workerEnv)
 
 type StepEnv = v.InferOutput<v.ObjectSchema<typeof stepEntries, undefined>>
 
-export function executeOptionsFrom(env: StepEnv): ExecuteOptions {
+/** `defaultScope` applies while ALLOW_PRIVATE_TARGETS is unset: `bun run dev` lets steps reach loopback. */
+export function executeOptionsFrom(env: StepEnv, defaultScope: TargetScope = 'public'): ExecuteOptions {
   return {
     maxAttempts: env.STEP_MAX_ATTEMPTS,
     retryBaseMs: env.RETRY_BASE_MS,
@@ -76,7 +77,7 @@ export function executeOptionsFrom(env: StepEnv): ExecuteOptions {
     maxRenderedBytes: env.STEP_MAX_RENDERED_BYTES,
     maxOutputBytes: env.STEP_MAX_OUTPUT_BYTES,
     maxRunOutputBytes: env.RUN_MAX_OUTPUT_BYTES,
-    allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS,
+    targetScope: env.ALLOW_PRIVATE_TARGETS ? 'private' : defaultScope,
     resolve: resolveWithDns,
     autoReplayScheduleMs: env.AUTO_REPLAY_SCHEDULE,
     mailer: createMailer(env.SMTP_URL, env.SMTP_FROM, env.STEP_TIMEOUT_MS),
@@ -91,7 +92,7 @@ export function executeOptionsFrom(env: StepEnv): ExecuteOptions {
 export const alertOptionsFrom = (sql: Sql, options: ExecuteOptions, log: Logger): AlertOptions => ({
   sql,
   mailer: options.mailer,
-  allowPrivateTargets: options.allowPrivateTargets,
+  targetScope: options.targetScope,
   resolve: options.resolve,
   timeoutMs: options.stepTimeoutMs,
   log,

@@ -12,7 +12,7 @@ import { jsonPreview, jsonSize, truncateText } from './size.ts'
 import { nextRetryDelay } from './backoff.ts'
 import type { Mailer } from './steps/email.ts'
 import { runStepType } from './steps/index.ts'
-import type { Resolve } from './targets.ts'
+import type { Resolve, TargetScope } from './targets.ts'
 import { permanentFailure, type StepOutcome } from './steps/result.ts'
 import { concurrencySlotOf, holdForTarget, pauseOf } from './flow.ts'
 import type { FairShare } from './fair-share.ts'
@@ -29,7 +29,7 @@ export type ExecuteOptions = {
   maxRenderedBytes: number
   maxOutputBytes: number
   maxRunOutputBytes: number
-  allowPrivateTargets: boolean
+  targetScope: TargetScope
   resolve: Resolve
   autoReplayScheduleMs: number[]
   mailer: Mailer | null
@@ -256,7 +256,7 @@ function attempt(step: Step, context: StepContext, message: StepMessage, options
     span,
     idempotencyKey: `${message.runId}:${message.stepIndex}`,
     recorded: context.recorded.find((recorded) => recorded.index === message.stepIndex),
-    allowPrivateTargets: options.allowPrivateTargets,
+    targetScope: options.targetScope,
     resolve: options.resolve,
     timeoutMs: options.stepTimeoutMs,
     maxResponseBytes: options.maxResponseBytes,

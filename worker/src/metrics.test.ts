@@ -6,6 +6,7 @@ import { scrape, type Scrape } from '@zap/testkit/metrics'
 import { consumerLagReader } from '@zap/lib/kafka'
 import { connect } from '@zap/sql/db'
 import { migrate } from '@zap/sql/migrate'
+import rootPackage from '../../package.json' with { type: 'json' }
 
 const target = startTarget()
 target.on('/down', () => new Response('nope', { status: 500 }))
@@ -144,8 +145,17 @@ describe('Prometheus metrics', () => {
 
   test('the processor and the worker answer /healthz and /readyz on their metrics port', async () => {
     for (const url of [processorMetrics, workerMetrics]) {
-      expect((await fetchJson(`${url}/healthz`)).body).toEqual({ status: 'ok' })
+      expect((await fetchJson(`${url}/healthz`)).body).toEqual({ status: 'ok', version: rootPackage.version })
       expect((await fetchJson(`${url}/readyz`)).body).toEqual({ status: 'ready' })
+    }
+  })
+
+  test("every service reports the root package.json's version on /healthz and as zap_build_info", async () => {
+    expect(rootPackage.version).toMatch(/^0\.\d+\.\d+$/)
+    for (const url of [api.url!, hooks.url!, processorMetrics, workerMetrics]) {
+      expect((await fetchJson(`${url}/healthz`)).body).toEqual({ status: 'ok', version: rootPackage.version })
+      const scraped = await scrape(url)
+      expect(scraped.samples('zap_build_info')).toEqual([{ labels: { version: rootPackage.version }, value: 1 }])
     }
   })
 

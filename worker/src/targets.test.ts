@@ -27,7 +27,7 @@ const refused = [
   'http://[2002:7f00:1::]/',
 ]
 
-const check = (url: string, allowPrivate = false, resolve: Resolve = resolveWithDns) => resolveTarget(new URL(url), allowPrivate, resolve)
+const check = (url: string, allowPrivate = false, resolve: Resolve = resolveWithDns) => resolveTarget(new URL(url), allowPrivate ? 'private' : 'public', resolve)
 
 describe('outgoing request guard', () => {
   for (const url of refused) {
@@ -50,6 +50,18 @@ describe('outgoing request guard', () => {
     expect(await check('http://127.0.0.1/', true)).toEqual(['127.0.0.1'])
   })
 
+  test("the loopback scope (bun run dev) reaches this machine's loopback and still refuses private, link-local and metadata addresses", async () => {
+    const inScope = (url: string, resolve: Resolve = resolveWithDns) => resolveTarget(new URL(url), 'loopback', resolve)
+    expect(await inScope('http://127.0.0.1:8080/')).toEqual(['127.0.0.1'])
+    expect(await inScope('http://[::1]/')).toEqual(['::1'])
+    expect(await inScope('http://localhost/', async () => ['::1', '127.0.0.1'])).toEqual(['::1', '127.0.0.1'])
+    expect(await inScope('https://93.184.215.14/')).toEqual(['93.184.215.14'])
+    for (const url of ['http://10.1.2.3/', 'http://192.168.1.1/', 'http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/', 'http://[fe80::1]/', 'http://0.0.0.0/', 'http://[::127.0.0.1]/', 'http://[64:ff9b::7f00:1]/']) {
+      await expect(inScope(url)).rejects.toBeInstanceOf(BlockedTargetError)
+    }
+    await expect(inScope('http://rebound.test/', async () => ['127.0.0.1', '169.254.169.254'])).rejects.toThrow('resolves to 169.254.169.254 (linkLocal)')
+  })
+
   test('schemes other than http and https are refused even when private targets are allowed', async () => {
     await expect(check('file:///etc/passwd', true)).rejects.toThrow('Only http and https')
   })
@@ -61,7 +73,7 @@ describe('the address checked is the address connected to', () => {
     Bun.serve({ hostname, port, fetch: (request) => (hits[name]++, Response.json({ reached: name, host: request.headers.get('host') })) })
   const checked = serve('127.0.0.2', 0, 'checked')
   const servers = [checked, serve('127.0.0.1', checked.port!, 'rebound'), serve('127.0.0.3', checked.port!, 'inside')]
-  const options = (resolve: Resolve, allowPrivateTargets: boolean) => ({ allowPrivateTargets, resolve, timeoutMs: 2_000, maxResponseBytes: 10_000, idempotencyKey: 'run:0' })
+  const options = (resolve: Resolve, allowPrivateTargets: boolean) => ({ targetScope: allowPrivateTargets ? ('private' as const) : ('public' as const), resolve, timeoutMs: 2_000, maxResponseBytes: 10_000, idempotencyKey: 'run:0' })
 
   afterAll(() => {
     for (const server of servers) server.stop(true)

@@ -1,9 +1,12 @@
 import { lookup } from 'node:dns/promises'
 import ipaddr from 'ipaddr.js'
+import { refusedRange, type TargetScope } from '@zap/lib/targets'
 
 export class BlockedTargetError extends Error {
   readonly code = 'blocked_target'
 }
+
+export type { TargetScope } from '@zap/lib/targets'
 
 /** The addresses a host name stands for; injectable so tests can answer differently on every call. */
 export type Resolve = (hostname: string) => Promise<string[]>
@@ -11,19 +14,18 @@ export type Resolve = (hostname: string) => Promise<string[]>
 export const resolveWithDns: Resolve = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address)
 
 /**
- * Resolves the URL's host once and returns the addresses to connect to. Unless private targets are
- * allowed, every address must be public unicast: loopback, private, link-local, CGNAT, metadata,
- * IPv4-mapped, IPv4-compatible and NAT64 IPv6 and the like are refused.
+ * Resolves the URL's host once and returns the addresses to connect to. Unless the scope is
+ * `private`, every address must be public unicast (or loopback, in the `loopback` scope): private,
+ * link-local, CGNAT, metadata, IPv4-mapped, IPv4-compatible and NAT64 IPv6 and the like are refused.
  */
-export async function resolveTarget(url: URL, allowPrivate: boolean, resolve: Resolve): Promise<string[]> {
+export async function resolveTarget(url: URL, scope: TargetScope, resolve: Resolve): Promise<string[]> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BlockedTargetError(`Only http and https URLs are allowed, not ${url.protocol}`)
   const host = url.hostname.replace(/^\[|\]$/g, '')
   const addresses = ipaddr.isValid(host) ? [host] : await resolve(host)
   if (addresses.length === 0) throw new Error(`${host} has no address`)
-  if (allowPrivate) return addresses
   for (const address of addresses) {
-    const range = rangeOf(address)
-    if (range !== 'unicast') {
+    const range = refusedRange(address, scope)
+    if (range) {
       throw new BlockedTargetError(`${url.hostname} resolves to ${address} (${range}); requests to private addresses are refused unless ALLOW_PRIVATE_TARGETS=true`)
     }
   }
@@ -52,12 +54,4 @@ export async function fetchFrom(url: URL, addresses: string[], init: RequestInit
     }
   }
   return request(addresses.at(-1)!)
-}
-
-function rangeOf(address: string) {
-  const parsed = ipaddr.process(address)
-  const range = parsed.range()
-  // ::a.b.c.d (IPv4-compatible, deprecated) reaches the IPv4 address on some stacks; ipaddr.js calls it unicast.
-  if (range === 'unicast' && parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return 'ipv4Compatible'
-  return range
 }

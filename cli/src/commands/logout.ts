@@ -6,7 +6,7 @@ import { reportErrors } from '../errors.ts'
 
 export const logoutCommand = () =>
   new Command('logout')
-    .description(`Forget the saved login (deletes ${configPath})`)
+    .description(`Forget the saved login; its API address stays in ${configPath} for the next login`)
     .addHelpText('after', `\nExample:\n  $ ${zapCommand} logout`)
     .action(
       reportErrors(async () => {

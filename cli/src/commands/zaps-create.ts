@@ -18,7 +18,7 @@ export const zapsCreateCommand = () =>
     .option('-f, --file <path>', 'read the zap from a JSON file the API takes, e.g. --file zap.json')
     .option('--disabled', 'create it disabled, so it refuses webhooks until enabled')
     .option('--secret <secret>', 'require Standard Webhooks signatures with this secret (base64, optionally after whsec_), e.g. --secret "whsec_$(openssl rand -base64 24)"')
-    .option('--verify <json>', 'verify webhooks from GitHub, Stripe, Shopify, Slack, any HMAC, basic or bearer (see the README), e.g. --verify \'{"scheme":"github","secrets":["..."]}\'')
+    .option('--verify <json>', 'verify webhooks from GitHub, Stripe, Shopify, Slack, any HMAC, basic or bearer (see docs/receiving-webhooks.md), e.g. --verify \'{"scheme":"github","secrets":["..."]}\'')
     .option('--retention-days <days>', 'keep its finished runs this many days instead of the server default, e.g. --retention-days 7', parseRetentionDays)
     .option('--json', 'print the created zap as JSON')
     .addHelpText(

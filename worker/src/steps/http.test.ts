@@ -7,7 +7,7 @@ const target = startTarget()
 afterAll(() => target.stop())
 
 const maxResponseBytes = 1_000
-const options = { allowPrivateTargets: true, resolve: async () => ['127.0.0.1'], timeoutMs: 5_000, maxResponseBytes, idempotencyKey: 'run:0' }
+const options = { targetScope: 'private' as const, resolve: async () => ['127.0.0.1'], timeoutMs: 5_000, maxResponseBytes, idempotencyKey: 'run:0' }
 const output = async (path: string) => (await runHttpStep({ method: 'GET', url: `${target.url}${path}` }, options)).output as { status: number; body: unknown; truncated?: true }
 
 describe('the response an http step keeps', () => {

@@ -1,10 +1,10 @@
 import * as v from 'valibot'
 import { findUnstorableText, type httpConfig } from '@zap/lib/steps'
-import { BlockedTargetError, fetchFrom, resolveTarget, type Resolve } from '../targets.ts'
+import { BlockedTargetError, fetchFrom, resolveTarget, type Resolve, type TargetScope } from '../targets.ts'
 import { permanentFailure, retryableFailure, succeeded, type StepOutcome } from './result.ts'
 import { describeSpan, inSpan, SpanKind, traceParentOf, type Span } from '@zap/lib/trace'
 
-export type HttpStepOptions = { allowPrivateTargets: boolean; resolve: Resolve; timeoutMs: number; maxResponseBytes: number; idempotencyKey: string; span?: Span | null }
+export type HttpStepOptions = { targetScope: TargetScope; resolve: Resolve; timeoutMs: number; maxResponseBytes: number; idempotencyKey: string; span?: Span | null }
 
 type HttpConfig = v.InferOutput<typeof httpConfig>
 
@@ -18,7 +18,7 @@ export async function runHttpStep(config: HttpConfig, options: HttpStepOptions):
   }
   let addresses: string[]
   try {
-    addresses = await resolveTarget(url, options.allowPrivateTargets, options.resolve)
+    addresses = await resolveTarget(url, options.targetScope, options.resolve)
   } catch (error) {
     if (error instanceof BlockedTargetError) return permanentFailure(error.message)
     return retryableFailure(`Could not resolve ${url.hostname}: ${(error as Error).message}`)

@@ -4,7 +4,7 @@ import { runDelayStep } from './delay.ts'
 import { runEmailStep, type Mailer } from './email.ts'
 import { runFilterStep } from './filter.ts'
 import { runHttpStep } from './http.ts'
-import type { Resolve } from '../targets.ts'
+import type { Resolve, TargetScope } from '../targets.ts'
 import { succeeded, type StepOutcome } from './result.ts'
 import type { Span } from '@zap/lib/trace'
 
@@ -13,7 +13,7 @@ export type StepRuntime = {
   span: Span | null
   idempotencyKey: string
   recorded: RecordedStep | undefined
-  allowPrivateTargets: boolean
+  targetScope: TargetScope
   resolve: Resolve
   timeoutMs: number
   maxResponseBytes: number
