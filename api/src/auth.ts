@@ -2,15 +2,22 @@ import { Elysia } from 'elysia'
 import { jwt } from '@elysiajs/jwt'
 import type { Sql } from '@zap/sql/db'
 import { createUser, findUser, findUserByEmail, userExists } from '@zap/sql/users'
-import { createRateLimiter, type RateLimit, type RateLimiter } from '@zap/sql/rate-limits'
+import { createRateLimiter, createSlowdown, type RateLimit, type RateLimiter, type RateOutcome, type Slowdown } from '@zap/sql/rate-limits'
 import { conflict, HttpError, tooManyRequests, unauthorized } from '@zap/lib/errors'
 import { isUuid } from '@zap/lib/ids'
+import ipaddr from 'ipaddr.js'
 import * as v from 'valibot'
 import { loginBody, signupBody, user } from '@zap/lib/resources'
 import { errorResponses } from '@zap/lib/openapi'
 
 export type AuthOptions = { secret: string; ttlSeconds: number }
-export type AuthRateLimits = { loginPerIp: RateLimit; loginPerAccount: RateLimit; signupPerIp: RateLimit; signupPerAccount: RateLimit }
+export type AuthRateLimits = {
+  loginPerIp: RateLimit
+  loginPerAccount: RateLimit
+  loginSlowdownPerAccountAddress: RateLimit
+  signupPerIp: RateLimit
+  signupPerAccount: RateLimit
+}
 
 const tokens = (options: AuthOptions) =>
   jwt({ name: 'tokens', secret: options.secret, alg: 'HS256', exp: `${options.ttlSeconds}s` })
@@ -36,7 +43,11 @@ const token = v.pipe(v.string(), v.description('A JWT for Authorization: Bearer 
 const invalidLogin = () => new HttpError(401, 'invalid_credentials', 'Wrong email or password')
 
 export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimits) => {
-  const login = attemptLimits(createRateLimiter(sql, 'login-ip', limits.loginPerIp, { sweep: true }), createRateLimiter(sql, 'login-account', limits.loginPerAccount))
+  const login = attemptLimits(
+    createRateLimiter(sql, 'login-ip', limits.loginPerIp, { sweep: true }),
+    createRateLimiter(sql, 'login-account', limits.loginPerAccount),
+    createSlowdown(sql, 'login-account-address', limits.loginSlowdownPerAccountAddress),
+  )
   const signup = attemptLimits(createRateLimiter(sql, 'signup-ip', limits.signupPerIp), createRateLimiter(sql, 'signup-account', limits.signupPerAccount))
   return new Elysia({ prefix: '/api/v1' })
     .use(tokens(options))
@@ -64,7 +75,7 @@ export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimit
         const user = await findUserByEmail(sql, body.email)
         const valid = user ? await Bun.password.verify(body.password, user.passwordHash) : await spendHashTime(body.password)
         if (!user || !valid) throw invalidLogin()
-        await login.succeeded(body.email)
+        await login.succeeded(server?.requestIP(request)?.address, body.email)
         return { token: await tokens.sign({ sub: user.id }) }
       },
       {
@@ -90,19 +101,37 @@ export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimit
 }
 
 /**
- * Counts every attempt, before any password is hashed, per client address and per account (the email,
- * hashed to fit the key); either over its limit is 429 with Retry-After. A successful login clears its account's count.
+ * Counts every attempt, before any password is hashed, per client address (an IPv6 /64 being one
+ * address) and per account (the email, hashed to fit the key); either over its limit is 429 with
+ * Retry-After. For login, attempts at one account from one address are slowed down past a few, so a
+ * guesser elsewhere only slows itself, while the per-account limit stays a ceiling on all guessers
+ * together. A successful login clears its account's counts.
  */
-function attemptLimits(perIp: RateLimiter, perAccount: RateLimiter) {
+function attemptLimits(perAddress: RateLimiter, perAccount: RateLimiter, perAccountAddress?: Slowdown) {
   const accountKey = (email: string) => new Bun.CryptoHasher('sha256').update(email.toLowerCase()).digest('hex')
+  const pairKey = (ip: string | undefined, email: string) => `${accountKey(email)}:${addressGroup(ip)}`
   return {
     async attempt(ip: string | undefined, email: string) {
-      const outcomes = await Promise.all([perIp.consume(ip ?? 'unknown'), perAccount.consume(accountKey(email))])
+      const outcomes: RateOutcome[] = await Promise.all([
+        perAddress.consume(addressGroup(ip)),
+        perAccount.consume(accountKey(email)),
+        ...(perAccountAddress ? [perAccountAddress.consume(pairKey(ip, email))] : []),
+      ])
       const waits = outcomes.flatMap((outcome) => (outcome.kind === 'limited' ? [outcome.retryAfterSeconds] : []))
       if (waits.length > 0) throw tooManyRequests(Math.max(...waits))
     },
-    succeeded: (email: string) => perAccount.reset(accountKey(email)),
+    succeeded: async (ip: string | undefined, email: string) => {
+      await Promise.all([perAccount.reset(accountKey(email)), perAccountAddress?.reset(pairKey(ip, email))])
+    },
   }
+}
+
+/** The unit a client is counted by: an IPv4 address (also when mapped into IPv6), or an IPv6 /64, which one subscriber usually holds whole. */
+export function addressGroup(ip: string | undefined) {
+  if (!ip || !ipaddr.isValid(ip)) return 'unknown'
+  const address = ipaddr.process(ip)
+  if (address.kind() === 'ipv4') return address.toString()
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${address.toNormalizedString()}/64`).toString()}/64`
 }
 
 // OWASP's argon2id settings of 19 MiB and 2 passes, equal in strength to its other choices: Bun's default of
