@@ -98,6 +98,30 @@ describe('tokens', () => {
     expect((await call(api, 'GET', '/api/v1/me', { token: none })).status).toBe(401)
   })
 
+  test('a token signed with the secret but with HS512, where only HS256 is issued, is 401', async () => {
+    const { user } = await signUp()
+    const hs512 = await new SignJWT({ sub: user.id }).setProtectedHeader({ alg: 'HS512' }).setExpirationTime('1h').sign(secret)
+    expect((await call(api, 'GET', '/api/v1/me', { token: hs512 })).status).toBe(401)
+    const hs256 = await new SignJWT({ sub: user.id }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(secret)
+    expect((await call(api, 'GET', '/api/v1/me', { token: hs256 })).status).toBe(200)
+  })
+
+  test('logout ends the token and every other token of the account, while a new login works', async () => {
+    const { token, email, password } = await signUp()
+    const second = (await call(api, 'POST', '/api/v1/auth/login', { body: { email, password } })).body.token
+    expect((await call(api, 'GET', '/api/v1/me', { token: second })).status).toBe(200)
+    const logout = await call(api, 'POST', '/api/v1/auth/logout', { token })
+    expect(logout.status).toBe(204)
+    for (const ended of [token, second]) {
+      const me = await call(api, 'GET', '/api/v1/me', { token: ended })
+      expect(me.status).toBe(401)
+      expect(me.body.error.message).toContain('logged out')
+    }
+    expect((await call(api, 'POST', '/api/v1/auth/logout', { token })).status).toBe(401)
+    const fresh = (await call(api, 'POST', '/api/v1/auth/login', { body: { email, password } })).body.token
+    expect((await call(api, 'GET', '/api/v1/me', { token: fresh })).status).toBe(200)
+  })
+
   test('a token without an expiry is 401', async () => {
     const { user } = await signUp()
     const forever = await new SignJWT({ sub: user.id }).setProtectedHeader({ alg: 'HS256' }).sign(secret)

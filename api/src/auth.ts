@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
 import { jwt } from '@elysiajs/jwt'
 import type { Sql } from '@zap/sql/db'
-import { createUser, findUser, findUserByEmail, userExists } from '@zap/sql/users'
+import { createUser, findTokenGeneration, findUser, findUserByEmail, revokeTokens } from '@zap/sql/users'
 import { createRateLimiter, createSlowdown, type RateLimit, type RateLimiter, type RateOutcome, type Slowdown } from '@zap/sql/rate-limits'
 import { conflict, HttpError, tooManyRequests, unauthorized } from '@zap/lib/errors'
 import { isUuid } from '@zap/lib/ids'
@@ -32,9 +32,13 @@ export const authenticated = (sql: Sql, options: AuthOptions) =>
     .derive({ as: 'scoped' }, async ({ headers, tokens }) => {
       const token = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]
       if (!token) throw unauthorized('Missing bearer token. Log in and send Authorization: Bearer <token>.')
-      const payload = await tokens.verify(token)
+      // Only HS256 is issued, so no other algorithm is accepted, however well signed.
+      const payload = await tokens.verify(token, { algorithms: ['HS256'] })
       if (!payload || typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || !isUuid(payload.sub)) throw unauthorized('Invalid or expired token. Log in again.')
-      if (!(await userExists(sql, payload.sub))) throw unauthorized('This account no longer exists')
+      const generation = await findTokenGeneration(sql, payload.sub)
+      if (generation === null) throw unauthorized('This account no longer exists')
+      // Tokens from before logout existed carry no generation: they belong to the first.
+      if ((payload.gen ?? 0) !== generation) throw unauthorized('This token was logged out. Log in again.')
       return { userId: payload.sub }
     })
 
@@ -59,7 +63,7 @@ export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimit
         const user = await createUser(sql, { email: body.email, name: body.name, passwordHash })
         if (!user) throw conflict('email_taken', 'An account with this email already exists. Log in instead.')
         set.status = 201
-        return { user, token: await tokens.sign({ sub: user.id }) }
+        return { user, token: await tokens.sign({ sub: user.id, gen: 0 }) }
       },
       {
         parse: 'json',
@@ -76,7 +80,7 @@ export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimit
         const valid = user ? await Bun.password.verify(body.password, user.passwordHash) : await spendHashTime(body.password)
         if (!user || !valid) throw invalidLogin()
         await login.succeeded(server?.requestIP(request)?.address, body.email)
-        return { token: await tokens.sign({ sub: user.id }) }
+        return { token: await tokens.sign({ sub: user.id, gen: user.tokenGeneration }) }
       },
       {
         parse: 'json',
@@ -86,6 +90,17 @@ export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimit
       },
     )
     .use(authenticated(sql, options))
+    .post(
+      '/auth/logout',
+      async ({ userId, set }) => {
+        await revokeTokens(sql, userId)
+        set.status = 204
+      },
+      {
+        response: { 204: v.pipe(v.undefined(), v.description('Every token of the account, this one included, no longer works')), ...errorResponses(401) },
+        detail: { operationId: 'logOut', summary: 'Log out everywhere: end every token of the account', tags: ['auth'], security: [{ bearer: [] }] },
+      },
+    )
     .get(
       '/me',
       async ({ userId }) => {
