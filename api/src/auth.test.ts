@@ -43,6 +43,30 @@ describe('sign-up and login', () => {
     expect(JSON.stringify(response.body)).not.toContain('secret1')
   })
 
+  test('a password among the most common, in any case, is 400 naming the field, and creates no account', async () => {
+    for (const password of ['password', 'PassWord1', 'qwertyuiop', 'iloveyou']) {
+      const email = `common-${crypto.randomUUID()}@example.com`
+      const response = await call(api, 'POST', '/api/v1/auth/signup', { body: { email, password, name: 'C' } })
+      expect({ password, status: response.status }).toEqual({ password, status: 400 })
+      expect(response.body.error.code).toBe('invalid_input')
+      expect(response.body.error.message).toContain('password')
+      // "password" is also the field's name.
+      if (password !== 'password') expect(JSON.stringify(response.body)).not.toContain(password)
+      const [row] = await sql`select count(*)::int as count from users where email = ${email}`
+      expect(row!.count).toBe(0)
+    }
+  })
+
+  test('a password of 8 spaces, or with fewer than 8 characters besides spaces, is 400 naming the field', async () => {
+    for (const password of [' '.repeat(8), ' '.repeat(20), 'ab  cd  ef g ']) {
+      const response = await call(api, 'POST', '/api/v1/auth/signup', { body: { email: `spaces-${crypto.randomUUID()}@example.com`, password, name: 'S' } })
+      expect(response.status).toBe(400)
+      expect(response.body.error.message).toContain('password')
+    }
+    const passphrase = await call(api, 'POST', '/api/v1/auth/signup', { body: { email: `phrase-${crypto.randomUUID()}@example.com`, password: 'zap likes long phrases', name: 'P' } })
+    expect(passphrase.status).toBe(201)
+  })
+
   test('invalid JSON is 400', async () => {
     const response = await call(api, 'POST', '/api/v1/auth/signup', { body: '{"email":', headers: { 'content-type': 'application/json' } })
     expect(response.status).toBe(400)

@@ -3,8 +3,9 @@ import { jwt } from '@elysiajs/jwt'
 import type { Sql } from '@zap/sql/db'
 import { createUser, findTokenGeneration, findUser, findUserByEmail, revokeTokens } from '@zap/sql/users'
 import { createRateLimiter, createSlowdown, type RateLimit, type RateLimiter, type RateOutcome, type Slowdown } from '@zap/sql/rate-limits'
-import { conflict, HttpError, tooManyRequests, unauthorized } from '@zap/lib/errors'
+import { badRequest, conflict, HttpError, tooManyRequests, unauthorized } from '@zap/lib/errors'
 import { isUuid } from '@zap/lib/ids'
+import { dictionary } from '@zxcvbn-ts/language-common'
 import ipaddr from 'ipaddr.js'
 import * as v from 'valibot'
 import { loginBody, signupBody, user } from '@zap/lib/resources'
@@ -59,6 +60,7 @@ export const authRoutes = (sql: Sql, options: AuthOptions, limits: AuthRateLimit
       '/auth/signup',
       async ({ body, tokens, set, server, request }) => {
         await signup.attempt(server?.requestIP(request)?.address, body.email)
+        if (isCommonPassword(body.password)) throw badRequest('password is one of the most common passwords; choose another', [{ path: 'password', message: 'Too common' }])
         const passwordHash = await Bun.password.hash(body.password, passwordHashing)
         const user = await createUser(sql, { email: body.email, name: body.name, passwordHash })
         if (!user) throw conflict('email_taken', 'An account with this email already exists. Log in instead.')
@@ -148,6 +150,11 @@ export function addressGroup(ip: string | undefined) {
   if (address.kind() === 'ipv4') return address.toString()
   return `${ipaddr.IPv6.networkAddressFromCIDR(`${address.toNormalizedString()}/64`).toString()}/64`
 }
+
+// zxcvbn's list of the 49,000 most common passwords, in lower case: the first ones guessers try.
+const commonPasswords = new Set(dictionary['passwords-common'])
+
+const isCommonPassword = (password: string) => commonPasswords.has(password.trim().toLowerCase())
 
 // OWASP's argon2id settings of 19 MiB and 2 passes, equal in strength to its other choices: Bun's default of
 // 64 MiB took the API's resident memory from 70 MB to 133 MB for each hash. Existing hashes carry their own settings.
