@@ -24,7 +24,7 @@ export const apiOptions = {
   targetScope: 'private' as const,
   log,
   bodyLimits: { maxBytes: 256 * 1024, maxJsonDepth: 64 },
-  rateLimits: { loginPerIp: roomy, loginPerAccount: roomy, signupPerIp: roomy, signupPerAccount: roomy },
+  rateLimits: { loginPerIp: roomy, loginPerAccount: roomy, loginSlowdownPerAccountAddress: roomy, signupPerIp: roomy, signupPerAccount: roomy },
 }
 export const api = createApi(apiOptions)
 export const hooks = createHooks({

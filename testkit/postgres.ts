@@ -31,7 +31,8 @@ export async function startPostgres(options: { crashSafe?: boolean } = {}): Prom
   await chmod(dir, 0o755)
   const server = await startEmbeddedPostgres(dir, { flags: [...fastButNotDurable, ...(options.crashSafe ? commitsSurviveCrashes : commitsMayBeLost)] })
   return {
-    url: server.url,
+    // Tests make databases of their own.
+    url: server.superuserUrl,
     port: server.port,
     pause: server.pause,
     resume: server.resume,

@@ -43,6 +43,30 @@ describe('sign-up and login', () => {
     expect(JSON.stringify(response.body)).not.toContain('secret1')
   })
 
+  test('a password among the most common, in any case, is 400 naming the field, and creates no account', async () => {
+    for (const password of ['password', 'PassWord1', 'qwertyuiop', 'iloveyou']) {
+      const email = `common-${crypto.randomUUID()}@example.com`
+      const response = await call(api, 'POST', '/api/v1/auth/signup', { body: { email, password, name: 'C' } })
+      expect({ password, status: response.status }).toEqual({ password, status: 400 })
+      expect(response.body.error.code).toBe('invalid_input')
+      expect(response.body.error.message).toContain('password')
+      // "password" is also the field's name.
+      if (password !== 'password') expect(JSON.stringify(response.body)).not.toContain(password)
+      const [row] = await sql`select count(*)::int as count from users where email = ${email}`
+      expect(row!.count).toBe(0)
+    }
+  })
+
+  test('a password of 8 spaces, or with fewer than 8 characters besides spaces, is 400 naming the field', async () => {
+    for (const password of [' '.repeat(8), ' '.repeat(20), 'ab  cd  ef g ']) {
+      const response = await call(api, 'POST', '/api/v1/auth/signup', { body: { email: `spaces-${crypto.randomUUID()}@example.com`, password, name: 'S' } })
+      expect(response.status).toBe(400)
+      expect(response.body.error.message).toContain('password')
+    }
+    const passphrase = await call(api, 'POST', '/api/v1/auth/signup', { body: { email: `phrase-${crypto.randomUUID()}@example.com`, password: 'zap likes long phrases', name: 'P' } })
+    expect(passphrase.status).toBe(201)
+  })
+
   test('invalid JSON is 400', async () => {
     const response = await call(api, 'POST', '/api/v1/auth/signup', { body: '{"email":', headers: { 'content-type': 'application/json' } })
     expect(response.status).toBe(400)
@@ -96,6 +120,30 @@ describe('tokens', () => {
     const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
     const none = `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ sub: user.id, exp: Math.floor(Date.now() / 1000) + 3600 })}.`
     expect((await call(api, 'GET', '/api/v1/me', { token: none })).status).toBe(401)
+  })
+
+  test('a token signed with the secret but with HS512, where only HS256 is issued, is 401', async () => {
+    const { user } = await signUp()
+    const hs512 = await new SignJWT({ sub: user.id }).setProtectedHeader({ alg: 'HS512' }).setExpirationTime('1h').sign(secret)
+    expect((await call(api, 'GET', '/api/v1/me', { token: hs512 })).status).toBe(401)
+    const hs256 = await new SignJWT({ sub: user.id }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(secret)
+    expect((await call(api, 'GET', '/api/v1/me', { token: hs256 })).status).toBe(200)
+  })
+
+  test('logout ends the token and every other token of the account, while a new login works', async () => {
+    const { token, email, password } = await signUp()
+    const second = (await call(api, 'POST', '/api/v1/auth/login', { body: { email, password } })).body.token
+    expect((await call(api, 'GET', '/api/v1/me', { token: second })).status).toBe(200)
+    const logout = await call(api, 'POST', '/api/v1/auth/logout', { token })
+    expect(logout.status).toBe(204)
+    for (const ended of [token, second]) {
+      const me = await call(api, 'GET', '/api/v1/me', { token: ended })
+      expect(me.status).toBe(401)
+      expect(me.body.error.message).toContain('logged out')
+    }
+    expect((await call(api, 'POST', '/api/v1/auth/logout', { token })).status).toBe(401)
+    const fresh = (await call(api, 'POST', '/api/v1/auth/login', { body: { email, password } })).body.token
+    expect((await call(api, 'GET', '/api/v1/me', { token: fresh })).status).toBe(200)
   })
 
   test('a token without an expiry is 401', async () => {

@@ -14,7 +14,8 @@ export const apiEntries = {
   API_MAX_BODY_BYTES: positiveInteger(256 * 1024),
   API_MAX_JSON_DEPTH: positiveInteger(64),
   LOGIN_RATE_LIMIT_PER_IP: rateLimit('100/15m'),
-  LOGIN_RATE_LIMIT_PER_ACCOUNT: rateLimit('10/15m'),
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: rateLimit('100/15m'),
+  LOGIN_SLOWDOWN_PER_ACCOUNT_ADDRESS: rateLimit('5/15m'),
   SIGNUP_RATE_LIMIT_PER_IP: rateLimit('20/1h'),
   SIGNUP_RATE_LIMIT_PER_ACCOUNT: rateLimit('5/1h'),
 }
@@ -22,6 +23,7 @@ export const apiEntries = {
 export const authRateLimitsFrom = (env: Omit<v.InferOutput<v.ObjectSchema<typeof apiEntries, undefined>>, 'ALLOW_PRIVATE_TARGETS'>) => ({
   loginPerIp: env.LOGIN_RATE_LIMIT_PER_IP,
   loginPerAccount: env.LOGIN_RATE_LIMIT_PER_ACCOUNT,
+  loginSlowdownPerAccountAddress: env.LOGIN_SLOWDOWN_PER_ACCOUNT_ADDRESS,
   signupPerIp: env.SIGNUP_RATE_LIMIT_PER_IP,
   signupPerAccount: env.SIGNUP_RATE_LIMIT_PER_ACCOUNT,
 })

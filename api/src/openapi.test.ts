@@ -51,7 +51,7 @@ describe('the OpenAPI documents', () => {
     const all = operations(document)
     expect(all.map((operation) => operation.operationId).sort()).toEqual([
       'checkLiveness', 'checkReadiness', 'createZap', 'deleteZap', 'getCurrentUser', 'getRun', 'getStatus', 'getZap', 'listRejections', 'listRuns',
-      'listStepTypes', 'listZaps', 'logIn', 'replayFailedRuns', 'replayRun', 'rotateAlertSecret', 'signUp', 'updateZap',
+      'listStepTypes', 'listZaps', 'logIn', 'logOut', 'replayFailedRuns', 'replayRun', 'rotateAlertSecret', 'signUp', 'updateZap',
     ])
     for (const operation of all) {
       expect({ [operation.name]: Boolean(operation.summary && operation.tags?.length && Array.isArray(operation.security)) }).toEqual({ [operation.name]: true })

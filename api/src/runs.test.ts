@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { api, call, createZap, hooks, signUp } from '@zap/testkit/http'
+import { api, call, createZap, hooks, signUp, sql } from '@zap/testkit/http'
 
 async function trigger(zapId: string, body: unknown = { n: 1 }) {
   const response = await call(hooks, 'POST', `/hooks/${zapId}?source=test`, { body, headers: { 'x-source': 'unit' } })
@@ -55,6 +55,24 @@ describe('runs', () => {
       expect(response.body.error.message).toContain(query.split('=')[0]!)
     }
   })
+
+  test('a bulk replay of 250 failed runs queues them all in several short transactions, not one long one', async () => {
+    const { token } = await signUp()
+    const zap = await createZap(token)
+    const runIds = await Promise.all(Array.from({ length: 250 }, (_, n) => trigger(zap.id, { n })))
+    await sql`delete from outbox where run_id in ${sql(runIds)}`
+    await sql`update runs set status = 'failed', finished_at = now() where id in ${sql(runIds)}`
+    const response = await call(api, 'POST', '/api/v1/runs/replay', { token, body: { status: 'failed', zapId: zap.id } })
+    expect(response.status).toBe(200)
+    expect(response.body).toEqual({ queued: 250, skipped: [] })
+    const [runs] = await sql<{ queued: number; transactions: number }[]>`
+      select count(*) filter (where status = 'queued')::int as queued, count(distinct xmin::text)::int as transactions
+      from runs where id in ${sql(runIds)}`
+    expect(runs!.queued).toBe(250)
+    expect(runs!.transactions).toBeGreaterThanOrEqual(3)
+    const [outbox] = await sql<{ count: number }[]>`select count(*)::int as count from outbox where run_id in ${sql(runIds)}`
+    expect(outbox!.count).toBe(250)
+  }, 60_000)
 
   test('bulk replay times must be real dates that PostgreSQL can store', async () => {
     const { token } = await signUp()

@@ -28,7 +28,9 @@ export async function startStack(log: (line: string) => void) {
   log('starting PostgreSQL (durable: fsync and synchronous_commit on) and Kafka')
   const dataDir = await mkdtemp(join(tmpdir(), 'zap-bench-pg-'))
   await chmod(dataDir, 0o755)
-  const [postgres, kafka] = await startBoth(startEmbeddedPostgres(dataDir, { flags: postgresFlags }), startKafka(), dataDir)
+  const [server, kafka] = await startBoth(startEmbeddedPostgres(dataDir, { flags: postgresFlags }), startKafka(), dataDir)
+  // pg_stat_statements and its reset are the superuser's.
+  const postgres = { ...server, url: server.superuserUrl }
   const sql: Sql = connect(postgres.url, { max: 60 })
   await migrate(sql)
   await sql`create extension if not exists pg_stat_statements`

@@ -39,6 +39,19 @@ export function connectApi({ api: apiUrl, token }: { api: string; token?: string
   }
 }
 
+/**
+ * Asks the API of the saved login to end its token, so a copy of the token stops working too. Says why
+ * when it could not; a token the API already refuses has ended.
+ */
+export async function endSavedLogin() {
+  const login = readLogin()
+  if (!login) return ''
+  const response = await fetch(`${login.apiUrl}/api/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${login.token}` } }).catch(() => null)
+  if (response && (response.ok || response.status === 401)) return ''
+  const why = response ? `HTTP ${response.status}` : 'not reachable'
+  return `\nNote: the API at ${login.apiUrl} could not end the token (${why}); it stays valid until it expires.`
+}
+
 function findToken(apiUrl: string) {
   if (env.token) return env.token
   const login = readLogin()

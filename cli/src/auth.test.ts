@@ -61,6 +61,17 @@ describe('signup, login, whoami, logout', () => {
     expect((await zap(['logout'])).stdout).toContain('Not logged in; nothing to do')
   })
 
+  test('logout ends the saved token on the server, so a copy of it stops working', async () => {
+    const ada = await signedUpUser(stack.apiUrl)
+    const { token } = (await Bun.file(join(ada.env.XDG_CONFIG_HOME, 'zap', 'config.json')).json()) as { token: string }
+    const me = () => fetch(`${stack.apiUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })
+    expect((await me()).status).toBe(200)
+    const logout = await ada.zap(['logout'])
+    expect(logout.exitCode).toBe(0)
+    expect(logout.stdout.trim()).toBe('Logged out.')
+    expect((await me()).status).toBe(401)
+  })
+
   test('logging out twice is fine', async () => {
     const zap = zapIn(cleanEnv(stack.apiUrl))
     const result = await zap(['logout'])

@@ -43,4 +43,10 @@ export const rateLimit = v.strictObject({
 
 export type Concurrency = v.InferOutput<typeof concurrency>
 export type Debounce = v.InferOutput<typeof debounce>
+
+// Without its own maxWaitSeconds a steady stream of webhooks would postpone the run forever.
+const defaultDebounceMaxWaitFactor = 10
+
+/** How long a debounced run may be postponed from its start: its maxWaitSeconds, else 10 times its waitSeconds. */
+export const debounceMaxWaitSeconds = (config: Debounce) => config.maxWaitSeconds ?? config.waitSeconds * defaultDebounceMaxWaitFactor
 export type RateLimit = v.InferOutput<typeof rateLimit>

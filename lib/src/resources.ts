@@ -35,7 +35,12 @@ export const apiError = v.object({
 })
 
 const email = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.email('Expected an email address'), v.maxLength(254))
-const password = v.pipe(v.string(), v.minLength(8, 'Password must be at least 8 characters'), v.maxLength(256))
+const password = v.pipe(
+  v.string(),
+  v.minLength(8, 'Password must be at least 8 characters'),
+  v.maxLength(256),
+  v.check((text) => text.replace(/\s/g, '').length >= 8, 'Password must have at least 8 characters besides spaces'),
+)
 const personName = v.pipe(v.string(), v.trim(), v.minLength(1, 'Name is required'), v.maxLength(200))
 
 export const signupBody = v.object({ email, password, name: personName })

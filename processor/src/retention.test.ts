@@ -76,6 +76,27 @@ describe('run retention', () => {
     expect((await call(api, 'GET', `/api/v1/runs/${runs.recentSucceeded}`, { token })).status).toBe(200)
   })
 
+  test('ended target pauses and rate-limit buckets unused for over a day are deleted; current ones are kept', async () => {
+    const { user } = await signUp()
+    await sql`insert into target_pauses (user_id, host, until, reason) values
+      (${user.id}, 'ended.example', now() - interval '1 minute', '429'), (${user.id}, 'current.example', now() + interval '1 hour', '429')`
+    await sql`insert into target_rate_limits (user_id, bucket, turns, sent) values
+      (${user.id}, 'idle', array[now() - interval '3 days'], array[now() - interval '2 days']),
+      (${user.id}, 'empty', '{}', '{}'),
+      (${user.id}, 'busy', array[now() - interval '3 days', now() - interval '1 hour'], array[now() - interval '3 days'])`
+    const retention = startRetention({ sql, policy, batchSize: 1, intervalMs: 60_000, pauseMs: 1, log })
+    const left = async () => ({
+      pauses: (await sql<{ host: string }[]>`select host from target_pauses where user_id = ${user.id} order by host`).map((row) => row.host),
+      buckets: (await sql<{ bucket: string }[]>`select bucket from target_rate_limits where user_id = ${user.id} order by bucket`).map((row) => row.bucket),
+    })
+    try {
+      await waitUntil(async () => (await left()).buckets.length === 1 && (await left()).pauses.length === 1, 'the prune to reach the expired flow-control rows')
+    } finally {
+      await retention.stop()
+    }
+    expect(await left()).toEqual({ pauses: ['current.example'], buckets: ['busy'] })
+  })
+
   test('one process prunes at a time: while another holds the lock, a prune does nothing', async () => {
     const { token } = await signUp()
     const zap = await createZap(token)

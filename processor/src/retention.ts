@@ -1,5 +1,6 @@
 import type { Sql } from '@zap/sql/db'
 import { pruneFinishedRuns, type RetentionPolicy } from '@zap/sql/retention'
+import { pruneExpiredFlowControl } from '@zap/sql/flow'
 import type { Logger } from '@zap/lib/log'
 import { runsPruned } from '@zap/lib/metrics'
 import { repeatUntilStopped } from '@zap/lib/repeat'
@@ -13,6 +14,7 @@ const restFactor = 3
 /**
  * Deletes runs past their retention every `intervalMs`, one small batch per transaction with a pause
  * between batches (at least `pauseMs`), so a large prune never holds locks or the database long enough to slow ingestion.
+ * Ended target pauses and long-unused rate-limit buckets go the same way.
  */
 export function startRetention({ sql, policy, batchSize, intervalMs, pauseMs, log }: RetentionOptions) {
   return repeatUntilStopped(async (running) => {
@@ -26,6 +28,7 @@ export function startRetention({ sql, policy, batchSize, intervalMs, pauseMs, lo
         pruned += deleted ?? 0
         runsPruned.inc(deleted ?? 0)
       }
+      for (let deleted = batchSize; deleted >= batchSize && running(); await Bun.sleep(pauseMs)) deleted = await pruneExpiredFlowControl(sql, batchSize)
     } catch (error) {
       log.warn({ err: error }, 'pruning old runs failed; trying again at the next interval')
     }

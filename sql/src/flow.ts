@@ -1,5 +1,6 @@
 import type { Sql, TransactionSql } from 'postgres'
 import type { StepMessage } from '@zap/lib/messages'
+import { maxRateLimitPeriodSeconds } from '@zap/lib/flow'
 
 export type WaitKind = 'concurrency' | 'rate_limit' | 'paused' | 'fair_share'
 
@@ -92,6 +93,23 @@ export async function takeRateLimit(sql: Sql, bucket: { userId: string; name: st
   const [row] = await sql<{ retryAt: Date | null }[]>`
     select take_rate_limit(${bucket.userId}, ${bucket.name}, ${bucket.requests}, ${bucket.perSeconds} * interval '1 second', ${hasTurn}) as "retryAt"`
   return row!.retryAt
+}
+
+/**
+ * Deletes up to `batchSize` pauses that have ended and up to `batchSize` rate-limit buckets with no
+ * turn or request within the longest period a limit may have (they decide nothing any more).
+ * Returns how many rows it deleted.
+ */
+export async function pruneExpiredFlowControl(sql: Sql, batchSize: number) {
+  const pauses = await sql`
+    delete from target_pauses where ctid = any(array(
+      select ctid from target_pauses where until < now() limit ${batchSize} for update skip locked))`
+  const buckets = await sql`
+    delete from target_rate_limits where ctid = any(array(
+      select ctid from target_rate_limits
+      where coalesce(greatest(turns[array_upper(turns, 1)], sent[array_upper(sent, 1)]), '-infinity') < now() - ${maxRateLimitPeriodSeconds + 60} * interval '1 second'
+      limit ${batchSize} for update skip locked))`
+  return pauses.count + buckets.count
 }
 
 /** Every step of this user to `host` waits until `until` (a later pause wins). */

@@ -111,6 +111,38 @@ export function createRateLimiter(sql: Sql, name: string, limit: RateLimit, opti
   }
 }
 
+export type Slowdown = { consume: (key: string) => Promise<RateOutcome>; reset: (key: string) => Promise<void> }
+
+/**
+ * Lets `limit.requests` attempts per key through freely within `limit.perSeconds`; after them one
+ * attempt at a time, each after a wait that doubles from 1 s up to the window's length. The attempts
+ * are counted in one limiter and the waits are a second limiter's windows, so a wait is claimed by one
+ * statement and parallel attempts cannot slip through together.
+ */
+export function createSlowdown(sql: Sql, name: string, limit: RateLimit): Slowdown {
+  const store = { storeClient: postgresJsClient(sql), storeType: 'pool', tableName: 'rate_limits', tableCreated: true }
+  const attempts = new RateLimiterPostgres({ ...store, keyPrefix: `${name}-attempts`, points: Number.MAX_SAFE_INTEGER, duration: limit.perSeconds })
+  const turns = new RateLimiterPostgres({ ...store, keyPrefix: `${name}-turns`, points: 1, duration: 1 })
+  return {
+    async consume(key) {
+      const counted = await attempts.consume(key)
+      const beyond = counted.consumedPoints - limit.requests
+      if (beyond <= 0) return allowed
+      const waitSeconds = Math.min(2 ** Math.min(beyond - 1, 30), limit.perSeconds)
+      try {
+        await turns.consume(key, 1, { customDuration: waitSeconds })
+        return allowed
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) throw error
+        return { kind: 'limited', retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) }
+      }
+    },
+    async reset(key) {
+      await Promise.all([attempts.delete(key), turns.delete(key)])
+    },
+  }
+}
+
 // A busy key takes ahead about this long of its requests, at most this many points.
 const leaseMs = 100
 const maxLeasePoints = 1_000

@@ -63,24 +63,37 @@ export async function replayRun(tx: TransactionSql | Sql, request: ReplayRequest
   return { kind: 'replayed', runId: request.runId, version, fromStep, replay }
 }
 
-/** Replays every failed run of the user that matches, each from its failed step on the latest version. */
+/**
+ * Replays every failed run of the user that matches, each from its failed step on the latest version,
+ * in transactions of `replayBatchSize` runs in id order: a replay of thousands of runs never holds
+ * them all locked in one long transaction, and a run that fails again meanwhile is not replayed twice.
+ */
 export async function replayFailedRuns(sql: Sql, userId: string, filter: { zapId?: string; since?: Date; until?: Date }) {
-  return sql.begin(async (tx) => {
-    const runs = await tx<{ id: string }[]>`
-      select id from runs
-      where user_id = ${userId} and status = 'failed'
-        ${filter.zapId ? tx`and zap_id = ${filter.zapId}` : tx``}
-        ${filter.since ? tx`and created_at >= ${filter.since}` : tx``}
-        ${filter.until ? tx`and created_at < ${filter.until}` : tx``}
-      order by id
-      for update skip locked`
-    let queued = 0
-    const skipped: { runId: string; refusal: ReplayRefusal }[] = []
-    for (const run of runs) {
-      const outcome = await replayRun(tx, { runId: run.id, userId, from: 'failed', version: 'latest', cause: 'bulk' })
-      if (outcome.kind === 'replayed') queued++
-      else skipped.push({ runId: run.id, refusal: outcome })
-    }
-    return { queued, skipped }
-  })
+  let queued = 0
+  const skipped: { runId: string; refusal: ReplayRefusal }[] = []
+  let after: string | null = null
+  for (;;) {
+    const batch: { id: string }[] = await sql.begin(async (tx) => {
+      const runs = await tx<{ id: string }[]>`
+        select id from runs
+        where user_id = ${userId} and status = 'failed'
+          ${after ? tx`and id > ${after}` : tx``}
+          ${filter.zapId ? tx`and zap_id = ${filter.zapId}` : tx``}
+          ${filter.since ? tx`and created_at >= ${filter.since}` : tx``}
+          ${filter.until ? tx`and created_at < ${filter.until}` : tx``}
+        order by id
+        limit ${replayBatchSize}
+        for update skip locked`
+      for (const run of runs) {
+        const outcome = await replayRun(tx, { runId: run.id, userId, from: 'failed', version: 'latest', cause: 'bulk' })
+        if (outcome.kind === 'replayed') queued++
+        else skipped.push({ runId: run.id, refusal: outcome })
+      }
+      return runs
+    })
+    if (batch.length < replayBatchSize) return { queued, skipped }
+    after = batch.at(-1)!.id
+  }
 }
+
+const replayBatchSize = 100

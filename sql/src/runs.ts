@@ -1,7 +1,7 @@
 import type { Sql, TransactionSql } from 'postgres'
 import { newId } from '@zap/lib/ids'
 import type { Run, RunExecution, RunStatus, RunStep, RunSummary, RunWait, Trigger, ZapStep } from '@zap/lib/resources'
-import type { Debounce } from '@zap/lib/flow'
+import { debounceMaxWaitSeconds, type Debounce } from '@zap/lib/flow'
 import type { Verify } from '@zap/lib/verify'
 import { waitOfRun } from './flow.ts'
 
@@ -131,12 +131,12 @@ const concurrencyKeyOf = (sql: Sql | TransactionSql) => sql`
 
 /**
  * A webhook for a debounced zap joins the run still waiting for the same key: that run takes
- * this payload and waits `waitSeconds` more (never past `maxWaitSeconds` from its start), and this
+ * this payload and waits `waitSeconds` more (never past its maximum wait from its start), and this
  * webhook is stored as a run `debounced` into it. Without such a run it starts one.
  */
 async function acceptDebouncedRun(tx: TransactionSql, input: AcceptInput, debounce: Debounce): Promise<Acceptance> {
   const { trigger } = input
-  const maxWaitSeconds = debounce.maxWaitSeconds ?? null
+  const maxWaitSeconds = debounceMaxWaitSeconds(debounce)
   const [rendered] = await tx<{ key: string }[]>`
     select render_flow_key(${debounce.key ?? ''}, ${tx.json({ body: trigger.body as never, headers: trigger.headers, query: trigger.query })}) as key`
   const key = rendered!.key
@@ -169,7 +169,7 @@ async function acceptDebouncedRun(tx: TransactionSql, input: AcceptInput, deboun
       returning runs.created_at
     )
     update outbox set available_at = least(now() + ${debounce.waitSeconds} * interval '1 second',
-      coalesce((select created_at from absorbed) + ${maxWaitSeconds} * interval '1 second', 'infinity'))
+      (select created_at from absorbed) + ${maxWaitSeconds} * interval '1 second')
     where run_id = ${open.id} and step_index = 0`
   return { outcome: 'accepted' as const, runId: run.id, debouncedInto: open.id }
 }

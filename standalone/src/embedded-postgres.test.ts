@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { chmod, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
@@ -89,16 +89,61 @@ describe('embedded PostgreSQL', () => {
     expect(error).not.toContain('\n')
   }, 60_000)
 
-  test("a postmaster still running after its pid file was deleted is reported with PostgreSQL's message and hint", async () => {
+  test('a postmaster still running after its pid file was deleted is found, stopped, and the data served again', async () => {
     const dir = await dataDir()
-    const orphan = await start(dir)
+    const orphan = await startEmbeddedPostgres(dir)
     const orphanPid = await postmasterPid(dir)
     await unlink(join(dir, 'data', 'postmaster.pid'))
-    const error = await startEmbeddedPostgres(dir).then(() => null, (error: Error) => error.message)
-    expect(error).toContain('FATAL:')
-    expect(error).toContain('HINT:')
-    expect(error).not.toContain('\n')
-    expect(isAlive(orphanPid)).toBe(true)
+    const second = await start(dir)
+    expect(isAlive(orphanPid)).toBe(false)
+    expect(await query(second.url)).toBe(1)
     await orphan.stop()
   }, 60_000)
+
+  test('the superuser has a random password kept beside the data, readable by its owner alone, and the services a role that is no superuser', async () => {
+    const dir = await dataDir()
+    const server = await start(dir)
+    const credentials = join(dir, 'credentials.json')
+    expect((await stat(credentials)).mode & 0o777).toBe(0o600)
+    const { superuser } = JSON.parse(await readFile(credentials, 'utf8')) as { superuser: string }
+    expect(server.superuserUrl).toContain(`postgres:${superuser}@`)
+    expect(await failureCode(`postgres://postgres:postgres@127.0.0.1:${server.port}/zap`, 'select 1')).toBe('28P01')
+    expect(await failureCode(server.url, "copy (select 1) to program 'true'")).toBe('42501')
+    expect(await failureCode(server.url, 'select rolpassword from pg_authid')).toBe('42501')
+  }, 60_000)
+
+  test('data from before the random passwords loses the well-known password, and its tables pass to the services role', async () => {
+    const dir = await dataDir()
+    const first = await startEmbeddedPostgres(dir)
+    const admin = postgres(first.superuserUrl, { max: 1, onnotice: () => {} })
+    await admin.unsafe(`create table legacy (id bigint generated always as identity primary key, note text);
+      create function legacy_note() returns text language sql as $$ select 'old' $$;
+      alter role postgres with password 'postgres'; alter database zap owner to postgres; drop role zap`)
+    await admin.end()
+    await first.stop()
+    await unlink(join(dir, 'credentials.json'))
+
+    const upgraded = await start(dir)
+    expect(await failureCode(`postgres://postgres:postgres@127.0.0.1:${upgraded.port}/zap`, 'select 1')).toBe('28P01')
+    const sql = postgres(upgraded.url, { max: 1, onnotice: () => {} })
+    try {
+      await sql`insert into legacy (note) values (legacy_note())`
+      await sql`alter table legacy add column added text`
+      expect([...(await sql`select note from legacy`)]).toEqual([{ note: 'old' }])
+    } finally {
+      await sql.end()
+    }
+  }, 60_000)
 })
+
+async function failureCode(url: string, statement: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    await sql.unsafe(statement)
+    return 'succeeded'
+  } catch (error) {
+    return (error as { code?: string }).code
+  } finally {
+    await sql.end()
+  }
+}

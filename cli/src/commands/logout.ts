@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { endSavedLogin } from '../api.ts'
 import { configPath, forgetLogin } from '../config.ts'
 import { tokenOverrideNote } from '../credentials.ts'
 import { zapCommand } from '../env.ts'
@@ -10,6 +11,7 @@ export const logoutCommand = () =>
     .addHelpText('after', `\nExample:\n  $ ${zapCommand} logout`)
     .action(
       reportErrors(async () => {
-        console.log(forgetLogin() ? `Logged out.${tokenOverrideNote()}` : `Not logged in; nothing to do.${tokenOverrideNote()}`)
+        const ended = await endSavedLogin()
+        console.log(forgetLogin() ? `Logged out.${ended}${tokenOverrideNote()}` : `Not logged in; nothing to do.${tokenOverrideNote()}`)
       }),
     )
