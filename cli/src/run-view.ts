@@ -35,6 +35,8 @@ export function stepResult(step: RunStep): string | null {
     }
     case 'delay':
       return `waited until ${output.waitedUntil}`
+    case 'stop':
+      return `stopped the run: ${preview(output.reason)}`
     case 'email':
       return `sent to ${Array.isArray(output.accepted) ? output.accepted.join(', ') : 'the SMTP server'}`
     default:

@@ -27,7 +27,7 @@ export function printZap(zap: Zap) {
     ['Updated', `${zap.updatedAt} (${ago(zap.updatedAt)})`],
   ])
   console.log(`\n${paint.bold('Steps')}`)
-  zap.steps.forEach((step, index) => console.log(`  ${index + 1}. ${paint.cyan(step.type)} ${JSON.stringify(step.config)}`))
+  zap.steps.forEach((step, index) => console.log(`  ${index + 1}. ${paint.cyan(step.type)}${step.id ? ` (${step.id})` : ''} ${JSON.stringify(step.config)}`))
 }
 
 function verifyNote(id: string, verify: NonNullable<Zap['verify']>) {

@@ -116,7 +116,7 @@ export type CreateZapInput = v.InferOutput<typeof createZapBody>
 export type UpdateZapInput = v.InferOutput<typeof updateZapBody>
 
 /** A step of a zap version as stored; its config is what the catalog describes for its type. */
-export const zapStep = v.object({ type: stepType, config: v.record(v.string(), v.unknown()) })
+export const zapStep = v.object({ id: v.optional(v.pipe(v.string(), v.description('The step’s id, which templates read as {{steps.<id>.output}}'))), type: stepType, config: v.record(v.string(), v.unknown()) })
 export type ZapStep = v.InferOutput<typeof zapStep>
 
 export const zap = v.object({
