@@ -11,11 +11,21 @@ import { alertRoutes } from './alerts.ts'
 import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
 import { statusRoutes } from './status.ts'
-import { zapRoutes } from './zaps.ts'
+import { zapRoutes, type ScheduleLimits } from './zaps.ts'
 
-export type ApiOptions = { sql: Sql; database: DatabaseWatch; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits; rateLimits: AuthRateLimits }
+export type ApiOptions = {
+  sql: Sql
+  database: DatabaseWatch
+  auth: AuthOptions
+  hooksUrl: string
+  smtpConfigured: boolean
+  log: Logger
+  bodyLimits: BodyLimits
+  rateLimits: AuthRateLimits
+  scheduleLimits: ScheduleLimits
+}
 
-export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits }: ApiOptions) =>
+export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits, scheduleLimits }: ApiOptions) =>
   new Elysia()
     .use(requestHandling(log))
     .use(jsonBodies(bodyLimits))
@@ -40,7 +50,7 @@ export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, 
     .use(metricsRoute)
     .use(authRoutes(sql, auth, rateLimits))
     .use(catalogRoutes)
-    .use(zapRoutes(sql, auth, hooksUrl, smtpConfigured))
+    .use(zapRoutes(sql, auth, hooksUrl, smtpConfigured, scheduleLimits))
     .use(runRoutes(sql, auth))
     .use(alertRoutes(sql, auth))
     .use(statusRoutes(sql, auth))

@@ -15,6 +15,7 @@ export const apiEntries = {
   LOGIN_RATE_LIMIT_PER_ACCOUNT: rateLimit('10/15m'),
   SIGNUP_RATE_LIMIT_PER_IP: rateLimit('20/1h'),
   SIGNUP_RATE_LIMIT_PER_ACCOUNT: rateLimit('5/1h'),
+  SCHEDULE_MIN_INTERVAL_SECONDS: positiveInteger(60),
 }
 
 export const authRateLimitsFrom = (env: v.InferOutput<v.ObjectSchema<typeof apiEntries, undefined>>) => ({

@@ -1,0 +1,51 @@
+import type { Sql } from '@zap/sql/db'
+import { acceptRun, acceptRuns, type AcceptInput } from '@zap/sql/runs'
+import { advanceSchedules, claimDueSchedules, type DueSchedule } from '@zap/sql/schedules'
+import { latestTick, nextTicks } from '@zap/lib/schedule'
+import type { Logger } from '@zap/lib/log'
+import { repeatUntilStopped } from '@zap/lib/repeat'
+
+export type SchedulerOptions = { sql: Sql; log: Logger; pollMs: number; batchSize: number; missedAfterMs: number; wakeRelays: () => void }
+
+/**
+ * Starts the runs of scheduled zaps. Every `pollMs` it claims the due schedules (SKIP LOCKED, so any
+ * number of processors share them) and, in one transaction per batch, stores each tick's run with its
+ * outbox row and the schedule's next tick. A tick's run has the idempotency key `schedule:<tick>`, so
+ * it is stored once whatever happens around it.
+ */
+export function startScheduler({ sql, log, pollMs, batchSize, missedAfterMs, wakeRelays }: SchedulerOptions) {
+  return repeatUntilStopped(async (running) => {
+    try {
+      for (let claimed = batchSize; claimed === batchSize && running(); ) {
+        const result = await sql.begin(async (tx) => {
+          const due = await claimDueSchedules(tx, batchSize)
+          const decisions = due.map((schedule) => decide(schedule, missedAfterMs))
+          const inputs = decisions.flatMap(({ fire }) => (fire ? [fire] : []))
+          const outcomes = inputs.length > 0 ? await acceptRuns(tx, inputs) : []
+          // A zap that verifies its webhooks or debounces them is stored alone, as hooks does.
+          for (const [ord, outcome] of outcomes.entries()) if (outcome.outcome === 'needs_transaction') await acceptRun(tx, inputs[ord]!)
+          await advanceSchedules(tx, decisions.map(({ zapId, nextAt }) => ({ zapId, nextAt })))
+          return { claimed: due.length, fired: outcomes.filter((outcome) => outcome.outcome !== 'disabled' && outcome.outcome !== 'unknown_zap').length, skipped: decisions.filter((decision) => decision.missed).length }
+        })
+        claimed = result.claimed
+        if (result.fired > 0) wakeRelays()
+        if (result.skipped > 0) log.info({ skipped: result.skipped }, `skipped the missed ticks of ${result.skipped} schedule(s) (catchUp none)`)
+      }
+    } catch (error) {
+      log.warn({ err: error }, 'starting scheduled runs failed; trying again shortly')
+    }
+  }, pollMs)
+}
+
+type Decision = { zapId: string; fire: AcceptInput | null; nextAt: Date | null; missed: boolean }
+
+// One run per claim at most: for the latest tick that has come. Ticks before it are folded into it;
+// a latest tick later than `missedAfterMs` was missed (nothing ran it), and fires only with catchUp latest.
+function decide({ zapId, schedule, nextAt, now }: DueSchedule, missedAfterMs: number): Decision {
+  const tick = latestTick(schedule, now) ?? nextAt
+  const [next] = nextTicks(schedule, now, 1)
+  const missed = now.getTime() - tick.getTime() > missedAfterMs
+  if (missed && schedule.catchUp === 'none') return { zapId, fire: null, nextAt: next ?? null, missed }
+  const trigger = { body: { scheduledAt: tick.toISOString(), firedAt: now.toISOString() }, contentType: null, headers: {}, query: {} }
+  return { zapId, fire: { zapId, trigger, idempotencyKey: `schedule:${tick.toISOString()}`, verified: true, cause: 'schedule' }, nextAt: next ?? null, missed: false }
+}
