@@ -18,12 +18,12 @@ export type Schedule = v.InferOutput<typeof schedule>
 
 /** The first `count` ticks strictly after `after`. */
 export function nextTicks({ cron, timezone }: Pick<Schedule, 'cron' | 'timezone'>, after: Date, count: number): Date[] {
-  return new Cron(cron, { timezone, paused: true }).nextRuns(count, after)
+  return patternOf(cron, timezone).nextRuns(count, after)
 }
 
 /** The latest tick at or before `now` (within about two years), or null. */
 export function latestTick({ cron, timezone }: Pick<Schedule, 'cron' | 'timezone'>, now: Date): Date | null {
-  const pattern = new Cron(cron, { timezone, paused: true })
+  const pattern = patternOf(cron, timezone)
   // Ticks are found forwards only: look back over a window that doubles until it holds one.
   for (let backMs = 1_000; backMs <= maxLookBackMs; backMs *= 2) {
     let latest: Date | null = null
@@ -45,6 +45,21 @@ export function shortestInterval(schedule: Pick<Schedule, 'cron' | 'timezone'>, 
 
 // Enough to see a pattern's densest stretch: its ticks within a day, or a day's repeats within a week.
 const ticksChecked = 100
+
+// Parsing a pattern costs a quarter of a millisecond: the schedules in use are kept parsed.
+const patterns = new Map<string, Cron>()
+const maxPatterns = 1_000
+
+function patternOf(cron: string, timezone: string) {
+  const key = `${timezone} ${cron}`
+  let pattern = patterns.get(key)
+  if (!pattern) {
+    if (patterns.size >= maxPatterns) patterns.delete(patterns.keys().next().value!)
+    pattern = new Cron(cron, { timezone, paused: true })
+    patterns.set(key, pattern)
+  }
+  return pattern
+}
 
 function cronProblem(cron: string) {
   try {
