@@ -4,6 +4,7 @@ import { advanceSchedules, claimDueSchedules, type DueSchedule } from '@zap/sql/
 import { latestTick, nextTicks } from '@zap/lib/schedule'
 import type { Logger } from '@zap/lib/log'
 import { repeatUntilStopped } from '@zap/lib/repeat'
+import { isDatabaseDown } from '@zap/lib/database'
 
 export type SchedulerOptions = { sql: Sql; log: Logger; pollMs: number; batchSize: number; missedAfterMs: number; wakeRelays: () => void }
 
@@ -11,10 +12,11 @@ export type SchedulerOptions = { sql: Sql; log: Logger; pollMs: number; batchSiz
  * Starts the runs of scheduled zaps. Every `pollMs` it claims the due schedules (SKIP LOCKED, so any
  * number of processors share them) and, in one transaction per batch, stores each tick's run with its
  * outbox row and the schedule's next tick. A tick's run has the idempotency key `schedule:<tick>`, so
- * it is stored once whatever happens around it.
+ * it is stored once whatever happens around it. `problem()` says why the last pass failed, for readiness.
  */
 export function startScheduler({ sql, log, pollMs, batchSize, missedAfterMs, wakeRelays }: SchedulerOptions) {
-  return repeatUntilStopped(async (running) => {
+  let problem: string | null = null
+  const loop = repeatUntilStopped(async (running) => {
     try {
       for (let claimed = batchSize; claimed === batchSize && running(); ) {
         const result = await sql.begin(async (tx) => {
@@ -32,10 +34,14 @@ export function startScheduler({ sql, log, pollMs, batchSize, missedAfterMs, wak
         if (result.fired > 0) wakeRelays()
         if (result.skipped > 0) log.info({ skipped: result.skipped }, `skipped the missed ticks of ${result.skipped} schedule(s) (catchUp none)`)
       }
+      problem = null
     } catch (error) {
-      log.warn({ err: error }, 'starting scheduled runs failed; trying again shortly')
+      problem = isDatabaseDown(error) ? 'the scheduler is waiting for the database' : `the scheduler failed: ${(error as Error)?.message}`
+      // The relay logs a database outage; anything else is worth a line at every failure.
+      if (!isDatabaseDown(error)) log.warn({ err: error }, 'starting scheduled runs failed; trying again shortly')
     }
   }, pollMs)
+  return { problem: () => problem, stop: loop.stop }
 }
 
 type Decision = { zapId: string; fire: AcceptInput | null; nextAt: Date | null; missed: boolean }
