@@ -1,5 +1,5 @@
 import { connect } from '@zap/sql/db'
-import { createApi } from '@zap/api/app'
+import { createApi, type ApiOptions } from '@zap/api/app'
 import { createHooks } from '@zap/hooks/app'
 import { requireEnv } from './services.ts'
 import { createLogger } from '@zap/lib/log'
@@ -25,8 +25,11 @@ export const apiOptions = {
   log,
   bodyLimits: { maxBytes: 256 * 1024, maxJsonDepth: 64 },
   rateLimits: { loginPerIp: roomy, loginPerAccount: roomy, loginSlowdownPerAccountAddress: roomy, signupPerIp: roomy, signupPerAccount: roomy },
+  scheduleLimits: { minIntervalSeconds: 60 },
 }
 export const api = createApi(apiOptions)
+/** A test API with some settings changed, as an operator may set them. */
+export const apiWith = (options: Partial<ApiOptions>) => createApi({ ...apiOptions, ...options })
 export const hooks = createHooks({
   sql,
   database,

@@ -11,12 +11,23 @@ import { alertRoutes } from './alerts.ts'
 import { catalogRoutes } from './catalog.ts'
 import { runRoutes } from './runs.ts'
 import { statusRoutes } from './status.ts'
-import { zapRoutes } from './zaps.ts'
+import { zapRoutes, type ScheduleLimits } from './zaps.ts'
 import type { TargetScope } from '@zap/lib/targets'
 
-export type ApiOptions = { sql: Sql; database: DatabaseWatch; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; targetScope: TargetScope; log: Logger; bodyLimits: BodyLimits; rateLimits: AuthRateLimits }
+export type ApiOptions = {
+  sql: Sql
+  database: DatabaseWatch
+  auth: AuthOptions
+  hooksUrl: string
+  smtpConfigured: boolean
+  targetScope: TargetScope
+  log: Logger
+  bodyLimits: BodyLimits
+  rateLimits: AuthRateLimits
+  scheduleLimits: ScheduleLimits
+}
 
-export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, targetScope, log, bodyLimits, rateLimits }: ApiOptions) =>
+export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, targetScope, log, bodyLimits, rateLimits, scheduleLimits }: ApiOptions) =>
   new Elysia()
     .use(requestHandling(log))
     .use(jsonBodies(bodyLimits))
@@ -41,7 +52,7 @@ export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, targe
     .use(metricsRoute)
     .use(authRoutes(sql, auth, rateLimits))
     .use(catalogRoutes)
-    .use(zapRoutes(sql, auth, hooksUrl, smtpConfigured, targetScope))
+    .use(zapRoutes(sql, auth, hooksUrl, smtpConfigured, targetScope, scheduleLimits))
     .use(runRoutes(sql, auth))
     .use(alertRoutes(sql, auth))
     .use(statusRoutes(sql, auth))

@@ -18,6 +18,7 @@ export const apiEntries = {
   LOGIN_SLOWDOWN_PER_ACCOUNT_ADDRESS: rateLimit('5/15m'),
   SIGNUP_RATE_LIMIT_PER_IP: rateLimit('20/1h'),
   SIGNUP_RATE_LIMIT_PER_ACCOUNT: rateLimit('5/1h'),
+  SCHEDULE_MIN_INTERVAL_SECONDS: positiveInteger(60),
 }
 
 export const authRateLimitsFrom = (env: Omit<v.InferOutput<v.ObjectSchema<typeof apiEntries, undefined>>, 'ALLOW_PRIVATE_TARGETS'>) => ({

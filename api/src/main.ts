@@ -22,6 +22,7 @@ const app = createApi({
   log,
   bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
   rateLimits: authRateLimitsFrom(env),
+  scheduleLimits: { minIntervalSeconds: env.SCHEDULE_MIN_INTERVAL_SECONDS },
 }).listen({ port: env.API_PORT, reusePort: false })
 
 log.info({ port: app.server?.port }, `zap api listening on http://localhost:${app.server?.port}`)

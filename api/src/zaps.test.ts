@@ -31,6 +31,21 @@ describe('zaps', () => {
     expect(response.body.error.details[0].path).toBe('steps.0.config.url')
   })
 
+  test('step ids are kept, and a malformed or repeated id is 400 naming the step and nothing is stored', async () => {
+    const { token } = await signUp()
+    const named = [{ id: 'order', ...logStep('a') }, logStep('b')]
+    const created = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'named', steps: named } })
+    expect(created.status).toBe(201)
+    expect(created.body.zap.steps).toEqual(named)
+    const malformed = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps: [{ id: 'Order', ...logStep('a') }] } })
+    expect(malformed.status).toBe(400)
+    expect(malformed.body.error.message).toStartWith('steps.0.id')
+    const repeated = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps: [{ id: 'order', ...logStep('a') }, { id: 'order', ...logStep('b') }] } })
+    expect(repeated.status).toBe(400)
+    expect(repeated.body.error.details[0]).toEqual({ path: 'steps.1.id', message: 'Step ids are unique within a zap: "order" is also the id of step 0' })
+    expect((await call(api, 'GET', '/api/v1/zaps', { token })).body.zaps).toHaveLength(1)
+  })
+
   test('a zap without steps is 400 and nothing is stored', async () => {
     const { token } = await signUp()
     const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'x', steps: [] } })
@@ -125,11 +140,12 @@ describe('step configs', () => {
       { type: 'transform', config: { output: { name: '{{trigger.body.name}}' } } },
       { type: 'email', config: { to: 'ops@example.com', subject: 'New order', text: 'Order {{trigger.body.id}}' } },
       logStep('done'),
+      { type: 'stop', config: { status: 'failed', reason: 'refused {{trigger.body.id}}' } },
     ]
     const response = await call(api, 'POST', '/api/v1/zaps', { token, body: { name: 'all steps', steps } })
     expect(response.status).toBe(201)
     const catalog = await call(api, 'GET', '/api/v1/catalog')
-    expect(catalog.body.steps.map((step: { type: string }) => step.type).sort()).toEqual(['delay', 'email', 'filter', 'http', 'log', 'transform'])
+    expect(catalog.body.steps.map((step: { type: string }) => step.type).sort()).toEqual(['delay', 'email', 'filter', 'http', 'log', 'stop', 'transform'])
   })
 
   const invalid: [string, unknown, string][] = [
@@ -140,6 +156,7 @@ describe('step configs', () => {
     ['a regular expression over 200 characters', { type: 'filter', config: { conditions: [{ left: 'a', op: 'matches', right: 'a'.repeat(201) }] } }, 'steps.0.config.conditions.0.right'],
     ['matches without a pattern', { type: 'filter', config: { conditions: [{ left: 'a', op: 'matches', right: 5 }] } }, 'steps.0.config.conditions.0.right'],
     ['a header value with CR/LF', { type: 'http', config: { url: 'https://example.com', headers: { 'x-a': 'b\r\nx-injected: 1' } } }, 'steps.0.config.headers.x-a'],
+    ['a stop with an unknown status', { type: 'stop', config: { status: 'cancelled' } }, 'steps.0.config.status'],
     ['a Host header', { type: 'http', config: { url: 'https://example.com', headers: { Host: 'internal.example' } } }, 'steps.0.config.headers.Host'],
     ['a NUL character in a step config', { type: 'transform', config: { output: { a: ['ok', 'b\u0000'] } } }, 'steps.0.config.output.a.1'],
     ['a lone surrogate in a step config', { type: 'log', config: { message: 'x\ud800' } }, 'steps.0.config.message'],

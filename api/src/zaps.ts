@@ -10,14 +10,21 @@ import { errorResponses } from '@zap/lib/openapi'
 import { literalAddressOf, refusedRange, type TargetScope } from '@zap/lib/targets'
 import { authenticated, type AuthOptions } from './auth.ts'
 import { idParams, queryInteger } from './params.ts'
+import { nextTicks, shortestInterval, type Schedule } from '@zap/lib/schedule'
 
 const secured = { security: [{ bearer: [] }], tags: ['zaps'] }
 const oneZap = (description: string) => v.pipe(v.object({ zap }), v.description(description))
 // Every kept rejection of both kinds fits in one page.
 const maxRejectionsListed = rejectionsKept.perZap * 2
 
-export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpConfigured: boolean, targetScope: TargetScope) => {
-  const present = (zap: StoredZap) => ({ ...zap, webhookUrl: `${hooksUrl}/hooks/${zap.id}` })
+export type ScheduleLimits = { minIntervalSeconds: number }
+
+export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpConfigured: boolean, targetScope: TargetScope, scheduleLimits: ScheduleLimits) => {
+  const present = (zap: StoredZap) => ({
+    ...zap,
+    nextRuns: zap.schedule && zap.enabled ? nextTicks(zap.schedule, new Date(), shownTicks) : [],
+    webhookUrl: `${hooksUrl}/hooks/${zap.id}`,
+  })
   const found = (zap: StoredZap | null) => {
     if (!zap) throw notFound('Zap')
     return { zap: present(zap) }
@@ -42,8 +49,9 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
         requireReachableTargets(body, targetScope)
         requireOneVerify(body)
         await requireAlertSetup(body.onFailure, userId)
+        const scheduleChange = scheduleChangeOf(body.schedule, scheduleLimits)
         set.status = 201
-        return { zap: present(await createZap(sql, userId, body)) }
+        return { zap: present(await createZap(sql, userId, body, scheduleChange)) }
       },
       {
         parse: 'json',
@@ -68,7 +76,7 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
         requireReachableTargets(body, targetScope)
         requireOneVerify(body)
         await requireAlertSetup(body.onFailure, userId)
-        return found(await updateZap(sql, userId, params.id, body))
+        return found(await updateZap(sql, userId, params.id, body, scheduleChangeOf(body.schedule, scheduleLimits)))
       },
       {
         parse: 'json',
@@ -116,6 +124,21 @@ export const zapRoutes = (sql: Sql, auth: AuthOptions, hooksUrl: string, smtpCon
         detail: { operationId: 'deleteZap', summary: 'Delete a zap; its webhook stops accepting', ...secured },
       },
     )
+}
+
+const shownTicks = 3
+
+// A schedule's first tick is counted from now: a new or changed schedule never fires for the past.
+function scheduleChangeOf(schedule: Schedule | null | undefined, limits: ScheduleLimits) {
+  if (!schedule) return { nextTick: null }
+  const interval = shortestInterval(schedule)
+  if (interval < limits.minIntervalSeconds) {
+    const message = `Ticks ${interval} s apart are too close: this server runs a schedule at most every ${limits.minIntervalSeconds} s (SCHEDULE_MIN_INTERVAL_SECONDS)`
+    throw badRequest(`schedule.cron: ${message}`, [{ path: 'schedule.cron', message }])
+  }
+  const [nextTick] = nextTicks(schedule, new Date(), 1)
+  if (!nextTick) throw badRequest('schedule.cron: this cron expression has no future tick', [{ path: 'schedule.cron', message: 'No future tick' }])
+  return { nextTick }
 }
 
 function requireOneVerify(body: { secret?: unknown; verify?: unknown }) {

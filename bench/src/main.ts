@@ -14,8 +14,9 @@ import { webhookBody } from './ingestion.ts'
 import { measureIngestionWhilePruning } from './retention.ts'
 import { checkoutOf, measureAgainst } from './against.ts'
 import { chunkSize, drainBacklog, generateHistory, type History } from './history.ts'
+import { measureScheduleLateness } from './schedules.ts'
 
-const usage = `bun run bench [--duration SECONDS] [--history RUNS] [--no-peer] [--against GIT-REF]
+const usage = `bun run bench [--duration SECONDS] [--history RUNS] [--schedules ZAPS] [--no-peer] [--against GIT-REF]
 
 Starts PostgreSQL (durable), Kafka, api, hooks, processor, worker and a sink, then measures ingestion
 (against the same insert through postgres.js and through pgbench), end to end at 500/s, 2,000/s and the maximum rate,
@@ -23,12 +24,14 @@ memory and CPU per service, and n8n (installed into .cache/n8n) on the same work
 finished runs in SQL and measures ingestion and end to end again, and the drain of a 20k and a 200k outbox backlog.
   --duration SECONDS  length of each measured load (default 20)
   --history RUNS      runs stored before the large-history phase (default 5000000; 0 skips the phase)
+  --schedules ZAPS    zaps on an every-minute schedule whose ticks' lateness is measured with two
+                      processors, against one zap alone (default 10000; 0 skips the phase, about 5 minutes)
   --no-peer           skip n8n
   --against GIT-REF   also measure end to end at the maximum rate with the hooks, processor and worker of
                       that commit (checked out into .cache/bench-against), alternating with this checkout's
                       in two rounds each on the same stack, and report the ratio`
 
-const { values: flags } = parseArgs({ options: { duration: { type: 'string', default: '20' }, history: { type: 'string', default: '5000000' }, 'no-peer': { type: 'boolean', default: false }, against: { type: 'string' }, help: { type: 'boolean', default: false } } })
+const { values: flags } = parseArgs({ options: { duration: { type: 'string', default: '20' }, history: { type: 'string', default: '5000000' }, schedules: { type: 'string', default: '10000' }, 'no-peer': { type: 'boolean', default: false }, against: { type: 'string' }, help: { type: 'boolean', default: false } } })
 if (flags.help) {
   console.log(usage)
   process.exit(0)
@@ -41,6 +44,12 @@ if (!Number.isInteger(seconds) || seconds < 1) {
 const historyRuns = Number(flags.history)
 if (!Number.isInteger(historyRuns) || historyRuns < 0) {
   console.error(`Expected --history to be a whole number of runs (0 skips the phase), got ${flags.history}\n\n${usage}`)
+  process.exit(2)
+}
+
+const scheduledZaps = Number(flags.schedules)
+if (!Number.isInteger(scheduledZaps) || scheduledZaps < 0) {
+  console.error(`Expected --schedules to be a whole number of zaps (0 skips the phase), got ${flags.schedules}\n\n${usage}`)
   process.exit(2)
 }
 
@@ -114,6 +123,10 @@ async function measure(stack: Stack): Promise<Results> {
   const against = againstCheckout ? await measureAgainst(stack, againstCheckout, 2, maxRate, log) : undefined
   const resources = resourceRows(idle, peaks.peaks, before, after, runs)
   const statements = await topStatements(stack)
+  const schedules = scheduledZaps > 0
+    ? await measureScheduleLateness(stack.sql, await createBenchZap(apiUrl, 'scheduled', [{ type: 'log', config: { message: 'tick' } }]), scheduledZaps, () => stack.startAnother('processor'), log)
+    : { skipped: 'skipped with --schedules 0' }
+  if ('alone' in schedules) await settleTables(stack.sql)
   const peer = flags['no-peer'] ? { skipped: 'skipped with --no-peer' } : await measurePeer({ connections, seconds, rates, log })
   const history = historyRuns > 0
     ? await measureHistory(stack, newZap, { ingestion: perRound, endToEnd: endToEnd.at(-1)!.accepted })
@@ -132,6 +145,7 @@ async function measure(stack: Stack): Promise<Results> {
     resources,
     against,
     topStatements: statements,
+    schedules,
     history,
     peer,
   }

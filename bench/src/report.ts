@@ -5,6 +5,7 @@ import type { PeerResult } from './peer.ts'
 import type { PgbenchResult } from './pgbench.ts'
 import type { Against } from './against.ts'
 import type { History, HistorySkipped } from './history.ts'
+import type { ScheduleLateness, TickLateness } from './schedules.ts'
 import { round } from './stats.ts'
 
 export type TopStatement = { query: string; calls: number; meanMs: number; totalMs: number }
@@ -29,6 +30,7 @@ export type Results = {
   resources: ResourceRow[]
   against?: Against
   topStatements: TopStatement[]
+  schedules: ScheduleLateness | { skipped: string }
   history: History | HistorySkipped
   peer: PeerResult
 }
@@ -107,6 +109,7 @@ export function printReport(results: Results) {
     '  memory: VmRSS for a service; PSS summed over the process tree for postgres and kafka. CPU: over the end-to-end loads.',
     '',
     ...againstLines(results),
+    ...scheduleLines(results),
     ...historyLines(results),
     '',
     ...peerLines(results),
@@ -127,6 +130,19 @@ function againstLines({ against }: Results) {
       ...rows('this checkout', against.ours),
       ['ratio of the means', '', ratio(meanRate(against.ours), meanRate(against.theirs)), '', '', '', ''],
     ]),
+    '',
+  ]
+}
+
+function scheduleLines({ schedules }: Results) {
+  if (!('alone' in schedules)) return [`Schedules: not measured: ${schedules.skipped}`, '']
+  const row = (name: string, lateness: TickLateness) => [name, count(lateness.schedules), `${count(lateness.runs)} of ${count(lateness.schedules * lateness.ticks)}`, round(lateness.p50), round(lateness.p99), round(lateness.max)]
+  return [
+    table(['Schedules: a run stored after its tick (every minute)', 'zaps', 'runs', 'p50 ms', 'p99 ms', 'max ms'], [
+      row('one zap alone', schedules.alone),
+      row(`all, ${schedules.processors} processors`, schedules.many),
+    ]),
+    `  the due-ticks claim: ${count(schedules.claimCalls)} calls, ${round(schedules.claimMeanMs, 2)} ms each on average (pg_stat_statements)`,
     '',
   ]
 }

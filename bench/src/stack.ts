@@ -5,7 +5,7 @@ import { connect, type Sql } from '@zap/sql/db'
 import { migrate } from '@zap/sql/migrate'
 import { startEmbeddedPostgres } from '@zap/standalone/embedded-postgres'
 import { startKafka } from '@zap/testkit/kafka'
-import { startService } from '@zap/testkit/services'
+import { startService, type Service } from '@zap/testkit/services'
 import { startSink } from './sink.ts'
 
 export type Stack = Awaited<ReturnType<typeof startStack>>
@@ -54,6 +54,8 @@ export async function startStack(log: (line: string) => void) {
     services,
     sink,
     pids: Object.fromEntries(Object.entries(services).map(([name, service]) => [name, service.process.pid])),
+    /** Starts one more copy of a service on the stack, for the caller to stop. */
+    startAnother: (name: Service) => startService(name, env),
     /** Replaces hooks, processor and worker with those of `checkout` (this one by default), hooks on the same port. */
     async swapPipeline(checkout?: string) {
       await Promise.all(pipeline.map((name) => services[name].stop()))

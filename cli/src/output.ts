@@ -49,6 +49,10 @@ export function ago(iso: string, now = Date.now()) {
   return `${Math.floor(seconds / 86_400)}d ago`
 }
 
+/** A time in this machine's zone, with the zone's name: `Mon, 14 Dec 2026, 09:00 CET`. */
+export const localTime = (iso: string) =>
+  new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(new Date(iso))
+
 export function duration(from: string | null, to: string | null) {
   if (!from || !to) return '-'
   const ms = Date.parse(to) - Date.parse(from)

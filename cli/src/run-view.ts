@@ -35,6 +35,8 @@ export function stepResult(step: RunStep): string | null {
     }
     case 'delay':
       return `waited until ${output.waitedUntil}`
+    case 'stop':
+      return `stopped the run: ${preview(output.reason)}`
     case 'email':
       return `sent to ${Array.isArray(output.accepted) ? output.accepted.join(', ') : 'the SMTP server'}`
     default:
@@ -62,6 +64,7 @@ export function printRun(run: Run, verbose: boolean) {
     ['Duration', duration(run.createdAt, run.finishedAt)],
     ...(run.wait ? [['Waiting', `${run.wait.reason} (since ${ago(run.wait.since)}, looked at again by ${run.wait.until})`] as [string, string]] : []),
     ...(run.debouncedInto ? [['Debounced', `into run ${run.debouncedInto}, which took a later payload: ${zapCommand} runs show ${run.debouncedInto}`] as [string, string]] : []),
+    ...(run.replay === 0 && run.replayCause === 'schedule' ? [['Started by', `its schedule, for the tick at ${(run.trigger.body as { scheduledAt?: string }).scheduledAt}`] as [string, string]] : []),
     ...(run.replay > 0 ? [['Replayed', replayNote(run)] as [string, string]] : []),
   ])
   if (verbose) console.log(`\n${paint.bold('Trigger')}\n${indent(JSON.stringify(run.trigger, null, 2))}`)

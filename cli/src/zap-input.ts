@@ -1,7 +1,8 @@
 import * as v from 'valibot'
+import type { Command } from 'commander'
 import { CliError } from './errors.ts'
 
-const stepInput = v.object({ type: v.string(), config: v.record(v.string(), v.unknown()) })
+const stepInput = v.object({ id: v.optional(v.string()), type: v.string(), config: v.record(v.string(), v.unknown()) })
 
 const zapFile = v.object({
   name: v.optional(v.string()),
@@ -14,6 +15,7 @@ const zapFile = v.object({
   debounce: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
   retentionDays: v.optional(v.nullable(v.number())),
   onFailure: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
+  schedule: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
 })
 
 export type ZapFile = v.InferOutput<typeof zapFile>
@@ -65,6 +67,27 @@ export function parseVerifyFlag(flag: string) {
     throw new CliError(`--verify must be a JSON object. Example: --verify '{"scheme":"github","secrets":["<your webhook secret>"]}'`)
   }
   return verify as Record<string, unknown>
+}
+
+export type ScheduleFlags = { schedule?: string | false; timezone?: string; catchUp?: string }
+
+/** The options a command offers for a zap's schedule; `--no-schedule` only where a schedule can be removed. */
+export function scheduleOptions(command: Command, removable: boolean) {
+  command
+    .option('--schedule <cron>', 'also run it on a cron: five fields, or six with seconds first, e.g. --schedule \'0 9 * * 1-5\'')
+    .option('--timezone <zone>', 'read the schedule on this IANA zone\'s wall clock (default UTC), e.g. --timezone Europe/Berlin')
+    .option('--catch-up <mode>', 'ticks missed while no processor ran: none (skip them, the default) or latest (one run for the latest)')
+  if (removable) command.option('--no-schedule', 'stop running it on a schedule (its webhook keeps working)')
+  return command
+}
+
+/** The schedule the flags set: null to remove it, undefined when no flag says anything; `current` fills in what the flags leave out. */
+export function scheduleFromFlags(flags: ScheduleFlags, current: Record<string, unknown> | null = null) {
+  if (flags.schedule === false) return null
+  if (flags.schedule === undefined && flags.timezone === undefined && flags.catchUp === undefined) return undefined
+  const cron = flags.schedule ?? current?.cron
+  if (cron === undefined) throw new CliError('--timezone and --catch-up change a schedule: give it one with --schedule \'<cron>\' as well')
+  return { ...current, cron, ...(flags.timezone !== undefined ? { timezone: flags.timezone } : {}), ...(flags.catchUp !== undefined ? { catchUp: flags.catchUp } : {}) }
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value]

@@ -18,6 +18,40 @@ const writeTemp = (name: string, content: string) => {
   return path
 }
 
+describe('schedules', () => {
+  test('create, show, list, edit and remove a schedule from flags, times shown in the user’s zone', async () => {
+    const created = await ada.zapJson(['zaps', 'create', '--name', 'Daily', '--step', logStep(), '--schedule', '0 9 * * 1-5', '--timezone', 'Europe/Berlin'])
+    expect(created.schedule).toEqual({ cron: '0 9 * * 1-5', timezone: 'Europe/Berlin', catchUp: 'none' })
+    expect(created.nextRuns).toHaveLength(3)
+    const shown = await ada.zap(['zaps', 'show', created.id], { env: { TZ: 'America/New_York' } })
+    expect(shown.stdout).toContain('At 09:00, Monday through Friday (0 9 * * 1-5, Europe/Berlin)')
+    // 09:00 in Berlin is 03:00 in New York all year.
+    expect(shown.stdout).toMatch(/Next runs: +\w{3}, \d+ \w{3} \d{4}, 03:00 (GMT-[45]|E[SD]T);/)
+    expect((await ada.zap(['zaps', 'list'])).stdout).toContain('0 9 * * 1-5')
+    const caughtUp = await ada.zapJson(['zaps', 'edit', created.id, '--catch-up', 'latest'])
+    expect(caughtUp.schedule).toEqual({ cron: '0 9 * * 1-5', timezone: 'Europe/Berlin', catchUp: 'latest' })
+    const removed = await ada.zapJson(['zaps', 'edit', created.id, '--no-schedule'])
+    expect(removed).toMatchObject({ schedule: null, nextRuns: [] })
+  })
+
+  test('a wrong time zone names the field, and --catch-up without a schedule says to give one', async () => {
+    const badZone = await ada.zap(['zaps', 'create', '--name', 'x', '--step', logStep(), '--schedule', '0 9 * * *', '--timezone', 'Berlin'])
+    expect(badZone.exitCode).toBe(1)
+    expect(badZone.stderr).toContain('schedule.timezone')
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Plain', '--step', logStep()])
+    const noSchedule = await ada.zap(['zaps', 'edit', zap.id, '--catch-up', 'latest'])
+    expect(noSchedule.exitCode).toBe(1)
+    expect(noSchedule.stderr).toContain("give it one with --schedule '<cron>'")
+  })
+
+  test('step ids and the schedule come through a file', async () => {
+    const file = writeTemp('zap.json', JSON.stringify({ name: 'Filed', schedule: { cron: '30 6 * * *' }, steps: [{ id: 'greet', type: 'log', config: { message: 'hi' } }] }))
+    const zap = await ada.zapJson(['zaps', 'create', '--file', file])
+    expect(zap.steps).toEqual([{ id: 'greet', type: 'log', config: { message: 'hi' } }])
+    expect(zap.schedule).toEqual({ cron: '30 6 * * *', timezone: 'UTC', catchUp: 'none' })
+  })
+})
+
 describe('zaps create', () => {
   test('from flags, printing the webhook URL of the hooks service', async () => {
     const result = await ada.zap(['zaps', 'create', '--name', 'Greeter', '--step', logStep(), '--step', 'http:{"url":"https://example.com/in"}'])
@@ -76,7 +110,7 @@ describe('zaps list and show', () => {
     await bob.zap(['zaps', 'create', '--name', 'Second', '--step', logStep(), '--disabled'])
     const text = await bob.zap(['zaps', 'list'])
     const lines = text.stdout.trimEnd().split('\n')
-    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATE\s+VERSION\s+STEPS\s+CREATED$/)
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATE\s+VERSION\s+STEPS\s+SCHEDULE\s+CREATED$/)
     expect(lines.slice(1).map((line) => line.split(/\s{2,}/)[1])).toEqual(['Second', 'First'])
     expect(text.stdout).not.toContain('\x1b[')
     const zaps = await bob.zapJson(['zaps', 'list'])

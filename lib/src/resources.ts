@@ -3,6 +3,7 @@ import { step, steps } from './steps.ts'
 import { isoTime } from './time.ts'
 import { concurrency, debounce } from './flow.ts'
 import { standardWebhooksSecret, verify, verifyView } from './verify.ts'
+import { schedule } from './schedule.ts'
 
 // The API's resources, once: requests are validated with these, responses are declared with them (so
 // the OpenAPI document describes them), the SQL layer returns their types and the CLI reads them as `Json<T>`.
@@ -10,7 +11,7 @@ import { standardWebhooksSecret, verify, verifyView } from './verify.ts'
 /** `waiting`: a flow limit holds the run's next step back (see `wait`); `debounced`: absorbed into `debouncedInto`. */
 export const runStatus = v.picklist(['queued', 'waiting', 'running', 'succeeded', 'failed', 'debounced'])
 export const runStepStatus = v.picklist(['pending', 'retrying', 'waiting', 'succeeded', 'failed', 'skipped'])
-export const runCause = v.picklist(['webhook', 'manual', 'bulk', 'auto'])
+export const runCause = v.picklist(['webhook', 'manual', 'bulk', 'auto', 'schedule'])
 export const replayFrom = v.picklist(['failed', 'trigger'])
 export const replayVersion = v.picklist(['latest', 'pinned'])
 export const stepType = v.picklist(step.options.map((option) => option.entries.type.literal))
@@ -102,6 +103,7 @@ export const createZapBody = v.object({
   debounce: v.optional(debounce),
   retentionDays: v.optional(v.nullable(retentionDays)),
   onFailure: v.optional(v.nullable(onFailure)),
+  schedule: v.optional(v.nullable(schedule)),
 })
 export const updateZapBody = v.object({
   name: v.optional(zapName),
@@ -116,12 +118,13 @@ export const updateZapBody = v.object({
   debounce: v.optional(v.nullable(debounce)),
   retentionDays: v.optional(v.nullable(retentionDays)),
   onFailure: v.optional(v.nullable(onFailure)),
+  schedule: v.optional(v.nullable(schedule)),
 })
 export type CreateZapInput = v.InferOutput<typeof createZapBody>
 export type UpdateZapInput = v.InferOutput<typeof updateZapBody>
 
 /** A step of a zap version as stored; its config is what the catalog describes for its type. */
-export const zapStep = v.object({ type: stepType, config: v.record(v.string(), v.unknown()) })
+export const zapStep = v.object({ id: v.optional(v.pipe(v.string(), v.description('The step’s id, which templates read as {{steps.<id>.output}}'))), type: stepType, config: v.record(v.string(), v.unknown()) })
 export type ZapStep = v.InferOutput<typeof zapStep>
 
 export const zap = v.object({
@@ -139,6 +142,8 @@ export const zap = v.object({
   keepSensitiveHeaders,
   retentionDays: v.nullable(retentionDays),
   onFailure: v.nullable(onFailure),
+  schedule: v.pipe(v.nullable(schedule), v.description('When the zap also runs on its own: a cron expression read in `timezone`')),
+  nextRuns: v.pipe(v.array(timestamp), v.description('The next three ticks of the schedule (none without one, or while the zap is disabled)')),
   webhookUrl: v.string(),
   createdAt: timestamp,
   updatedAt: timestamp,

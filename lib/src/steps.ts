@@ -126,13 +126,27 @@ export const emailConfig = v.pipe(
   v.check((config) => config.text !== undefined || config.html !== undefined, 'An email needs text or html'),
 )
 
+export const stopConfig = v.strictObject({
+  status: v.optional(v.picklist(['succeeded', 'failed']), 'succeeded'),
+  reason: v.optional(v.pipe(template, v.maxLength(2_000)), 'Stopped by a stop step'),
+})
+
+export const stepIdPattern = /^[a-z][a-z0-9_]{0,39}$/
+
+/** A name for a step that templates use as `{{steps.<id>.output}}`; unique within a zap. */
+export const stepId = v.pipe(v.string(), v.regex(stepIdPattern, 'Expected a step id: a lower-case letter, then up to 39 lower-case letters, digits or _'))
+
+const stepOf = <Type extends string, Config extends v.GenericSchema>(type: Type, config: Config) =>
+  v.strictObject({ id: v.optional(stepId), type: v.literal(type), config })
+
 export const step = v.variant('type', [
-  v.strictObject({ type: v.literal('http'), config: httpConfig }),
-  v.strictObject({ type: v.literal('filter'), config: filterConfig }),
-  v.strictObject({ type: v.literal('delay'), config: delayConfig }),
-  v.strictObject({ type: v.literal('transform'), config: transformConfig }),
-  v.strictObject({ type: v.literal('email'), config: emailConfig }),
-  v.strictObject({ type: v.literal('log'), config: logConfig }),
+  stepOf('http', httpConfig),
+  stepOf('filter', filterConfig),
+  stepOf('delay', delayConfig),
+  stepOf('transform', transformConfig),
+  stepOf('email', emailConfig),
+  stepOf('log', logConfig),
+  stepOf('stop', stopConfig),
 ])
 
 export type Step = v.InferOutput<typeof step>
@@ -145,6 +159,7 @@ export const stepDescriptions: Record<StepType, string> = {
   transform: 'Build a new object from the trigger and earlier outputs; it becomes this step’s output',
   email: 'Send an email through the SMTP server configured with SMTP_URL',
   log: 'Record a rendered message as the output; handy for testing zaps',
+  stop: 'End the run here as succeeded or failed, with a rendered reason; the remaining steps are skipped',
 }
 
 export const maxStepsBytes = 192 * 1024
@@ -156,10 +171,26 @@ export const steps = v.pipe(
   v.check((steps) => Buffer.byteLength(JSON.stringify(steps)) <= maxStepsBytes, `A zap's steps are at most ${maxStepsBytes} bytes of JSON`),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return
+    const first = new Map<string, number>()
+    for (const [index, step] of dataset.value.entries()) {
+      if (step.id === undefined) continue
+      const earlier = first.get(step.id)
+      if (earlier === undefined) first.set(step.id, index)
+      else addIssue({ message: `Step ids are unique within a zap: "${step.id}" is also the id of step ${earlier}`, path: idPath(dataset.value, index) })
+    }
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
     const path = findUnstorableText(dataset.value)
     if (path) addIssue({ message: 'Text cannot contain a NUL character or a lone UTF-16 surrogate', path: path as never })
   }),
 )
+
+const idPath = (steps: Step[], index: number) =>
+  [
+    { type: 'array', origin: 'value', input: steps, key: index, value: steps[index] },
+    { type: 'object', origin: 'value', input: steps[index], key: 'id', value: steps[index]!.id },
+  ] as never
 
 type PathItem = { type: 'object' | 'array'; origin: 'key' | 'value'; input: unknown; key: string | number; value: unknown }
 

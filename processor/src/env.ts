@@ -13,6 +13,19 @@ export const retentionEntries = {
   RETENTION_INTERVAL_MS: positiveInteger(10 * 60_000),
 }
 
+export const schedulerEntries = {
+  SCHEDULE_POLL_MS: positiveInteger(500),
+  SCHEDULE_BATCH_SIZE: positiveInteger(500),
+  SCHEDULE_MISSED_AFTER_SECONDS: positiveInteger(60),
+}
+
+/** The scheduler's settings: how often it looks for due ticks, how many it takes at once, and when a late tick counts as missed. */
+export const schedulerOptionsFrom = (env: v.InferOutput<v.ObjectSchema<typeof schedulerEntries, undefined>>) => ({
+  pollMs: env.SCHEDULE_POLL_MS,
+  batchSize: env.SCHEDULE_BATCH_SIZE,
+  missedAfterMs: env.SCHEDULE_MISSED_AFTER_SECONDS * 1000,
+})
+
 type RetentionEnv = v.InferOutput<v.ObjectSchema<typeof retentionEntries, undefined>>
 
 /** The retention job's settings; failed runs are kept as long as the others unless FAILED_RUN_RETENTION_DAYS says otherwise. */
@@ -35,6 +48,7 @@ export const processorEnv = v.object({
   KAFKA_PARTITIONS: positiveInteger(6),
   ...relayEntries,
   ...retentionEntries,
+  ...schedulerEntries,
   ...tracingEntries,
 })
 

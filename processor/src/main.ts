@@ -1,6 +1,7 @@
 import { connect, connectProbe } from '@zap/sql/db'
 import { connectKafkaTransport, createKafka, ensureTopic } from '@zap/lib/kafka'
-import { readProcessorEnv, retentionOptionsFrom } from './env.ts'
+import { readProcessorEnv, retentionOptionsFrom, schedulerOptionsFrom } from './env.ts'
+import { startScheduler } from './scheduler.ts'
 import { startRetention } from './retention.ts'
 import { startRelay } from './relay.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
@@ -9,7 +10,7 @@ import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 import { tracingSettingsFrom } from '@zap/lib/env'
 import { startTracing } from '@zap/lib/trace'
 import { serveMetrics, watchOutbox } from '@zap/lib/metrics'
-import { outboxStats } from '@zap/sql/outbox'
+import { outboxNotifier, outboxStats } from '@zap/sql/outbox'
 
 const env = readProcessorEnv()
 const log = createLogger('processor', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
@@ -21,6 +22,7 @@ const transport = await connectKafkaTransport(kafka, env.KAFKA_TOPIC)
 
 const relay = startRelay({ sql, transport, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
 const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
+const scheduler = startScheduler({ sql, log, wakeRelays: outboxNotifier(sql), ...schedulerOptionsFrom(env) })
 watchOutbox(() => outboxStats(sql), log)
 const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
 log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
@@ -28,7 +30,7 @@ log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap process
 containDependencyErrors(log)
 stopOnSignals(async () => {
   await metricsServer.stop()
-  await Promise.all([relay.stop(), retention.stop()])
+  await Promise.all([relay.stop(), retention.stop(), scheduler.stop()])
   await transport.disconnect()
   // Nothing uses the pool once the relay and the prune have stopped. After the fault suite's outages
   // postgres.js still counted a connection as open while every session on the server was idle, and

@@ -11,7 +11,16 @@ export type Acceptance =
   | { outcome: 'unknown_zap' | 'disabled' }
   | { outcome: 'needs_verification'; verify: Verify }
 
-export type AcceptInput = { zapId: string; ownerId?: string; trigger: Trigger; idempotencyKey: string | null; verified: boolean; traceParent?: string | null }
+export type AcceptInput = {
+  zapId: string
+  ownerId?: string
+  trigger: Trigger
+  idempotencyKey: string | null
+  verified: boolean
+  traceParent?: string | null
+  /** What started the run: a webhook unless said otherwise. */
+  cause?: 'schedule'
+}
 
 /**
  * Stores a run and its first outbox row in one statement, inside the caller's transaction (so the
@@ -25,9 +34,9 @@ export async function acceptRun(sql: TransactionSql, input: AcceptInput): Promis
       select id, user_id, version, enabled, verify, keep_sensitive_headers, concurrency, debounce from zaps
       where id = ${input.zapId} and deleted_at is null and (${input.ownerId ?? null}::uuid is null or user_id = ${input.ownerId ?? null})
     ), run as (
-      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key, concurrency_key, trace_parent)
+      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key, concurrency_key, trace_parent, replay_cause)
       select ${newId()}, z.id, z.user_id, z.version, t.body, ${trigger.contentType}, ${keptHeaders(sql)}, t.query, ${input.idempotencyKey},
-        ${concurrencyKeyOf(sql)}, ${input.traceParent ?? null}
+        ${concurrencyKeyOf(sql)}, ${input.traceParent ?? null}, ${input.cause ?? 'webhook'}
       from zap z, (select ${sql.json(trigger.body as never)}::jsonb as body, ${sql.json(trigger.headers)}::jsonb as headers, ${sql.json(trigger.query)}::jsonb as query) t
       where z.enabled and (z.verify is null or ${input.verified}) and z.debounce is null
       on conflict (zap_id, idempotency_key) do nothing
@@ -67,18 +76,19 @@ export async function acceptRuns(sql: TransactionSql, inputs: AcceptInput[]): Pr
     content_type: input.trigger.contentType,
     idempotency_key: input.idempotencyKey,
     trace_parent: input.traceParent ?? null,
+    cause: input.cause ?? 'webhook',
     trigger: { body: input.trigger.body, headers: input.trigger.headers, query: input.trigger.query },
   }))
   const rows = await sql<{ ord: number; id: string; outcome: BatchAcceptance['outcome'] }[]>`
     with input as (
       select * from jsonb_to_recordset(${sql.json(webhooks as never)}) as i(
-        ord integer, id uuid, zap_id uuid, owner_id uuid, content_type text, idempotency_key text, trace_parent text, trigger jsonb)
+        ord integer, id uuid, zap_id uuid, owner_id uuid, content_type text, idempotency_key text, trace_parent text, cause text, trigger jsonb)
     ), zap as (
       select i.ord, z.id, z.user_id, z.version, z.enabled, z.verify, z.keep_sensitive_headers, z.concurrency, z.debounce
       from input i join zaps z on z.id = i.zap_id and z.deleted_at is null and (i.owner_id is null or z.user_id = i.owner_id)
     ), run as (
-      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key, concurrency_key, trace_parent)
-      select i.id, z.id, z.user_id, z.version, t.body, i.content_type, ${keptHeaders(sql)}, t.query, i.idempotency_key, ${concurrencyKeyOf(sql)}, i.trace_parent
+      insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key, concurrency_key, trace_parent, replay_cause)
+      select i.id, z.id, z.user_id, z.version, t.body, i.content_type, ${keptHeaders(sql)}, t.query, i.idempotency_key, ${concurrencyKeyOf(sql)}, i.trace_parent, i.cause
       from input i join zap z on z.ord = i.ord,
         lateral (select nullif(i.trigger -> 'body', 'null'::jsonb) as body, i.trigger -> 'headers' as headers, i.trigger -> 'query' as query) t
       where z.enabled and z.verify is null and z.debounce is null
@@ -149,9 +159,9 @@ async function acceptDebouncedRun(tx: TransactionSql, input: AcceptInput, deboun
     for update of o skip locked`
   const [run] = await tx<{ id: string }[]>`
     insert into runs (id, zap_id, user_id, version, trigger_body, trigger_content_type, trigger_headers, trigger_query, idempotency_key,
-      concurrency_key, debounce_key, status, debounced_into, finished_at, trace_parent)
+      concurrency_key, debounce_key, status, debounced_into, finished_at, trace_parent, replay_cause)
     select ${newId()}, z.id, z.user_id, z.version, t.body, ${trigger.contentType}, ${keptHeaders(tx)}, t.query, ${input.idempotencyKey},
-      ${concurrencyKeyOf(tx)}, ${key}, ${open ? 'debounced' : 'queued'}, ${open?.id ?? null}, ${open ? tx`now()` : null}, ${input.traceParent ?? null}
+      ${concurrencyKeyOf(tx)}, ${key}, ${open ? 'debounced' : 'queued'}, ${open?.id ?? null}, ${open ? tx`now()` : null}, ${input.traceParent ?? null}, ${input.cause ?? 'webhook'}
     from zaps z, (select ${tx.json(trigger.body as never)}::jsonb as body, ${tx.json(trigger.headers)}::jsonb as headers, ${tx.json(trigger.query)}::jsonb as query) t
     where z.id = ${input.zapId}
     on conflict (zap_id, idempotency_key) do nothing

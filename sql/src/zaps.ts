@@ -4,22 +4,27 @@ import type { CreateZapInput, UpdateZapInput, WebhookRateLimit, Zap } from '@zap
 import { verifyOfInput, type Verify } from '@zap/lib/verify'
 
 /** A zap as stored; the API adds its webhook URL. */
-export type StoredZap = Omit<Zap, 'webhookUrl'>
+export type StoredZap = Omit<Zap, 'webhookUrl' | 'nextRuns'>
+
+/** A schedule as set by a create or update, with its first tick from now (computed by the caller). */
+export type ScheduleChange = { nextTick: Date | null }
 
 const zapColumns = (sql: Sql) => sql`
   z.id, z.name, z.enabled, z.auto_replay as "autoReplay", z.concurrency, z.debounce, z.version, v.steps,
   z.verify is not null and z.verify ->> 'scheme' <> 'none' as "hasSecret", ${verifyView(sql)} as verify,
   z.webhook_rate_limit as "webhookRateLimit", z.keep_sensitive_headers as "keepSensitiveHeaders",
-  z.retention_days as "retentionDays", z.on_failure as "onFailure", z.created_at as "createdAt", z.updated_at as "updatedAt"`
+  z.retention_days as "retentionDays", z.on_failure as "onFailure", z.schedule, z.created_at as "createdAt", z.updated_at as "updatedAt"`
 
-export async function createZap(sql: Sql, userId: string, input: CreateZapInput) {
+export async function createZap(sql: Sql, userId: string, input: CreateZapInput, scheduleChange: ScheduleChange = { nextTick: null }) {
   const id = newId()
   await sql`
     with zap as (
-      insert into zaps (id, user_id, name, enabled, auto_replay, verify, webhook_rate_limit, keep_sensitive_headers, concurrency, debounce, retention_days, on_failure)
+      insert into zaps (id, user_id, name, enabled, auto_replay, verify, webhook_rate_limit, keep_sensitive_headers, concurrency, debounce, retention_days, on_failure,
+        schedule, schedule_next_at)
       values (${id}, ${userId}, ${input.name}, ${input.enabled ?? true}, ${input.autoReplay ?? false}, ${jsonOrNull(sql, verifyOfInput(input))},
         ${input.webhookRateLimit ? sql.json(input.webhookRateLimit) : null}, ${input.keepSensitiveHeaders ?? false},
-        ${jsonOrNull(sql, input.concurrency)}, ${jsonOrNull(sql, input.debounce)}, ${input.retentionDays ?? null}, ${jsonOrNull(sql, input.onFailure)})
+        ${jsonOrNull(sql, input.concurrency)}, ${jsonOrNull(sql, input.debounce)}, ${input.retentionDays ?? null}, ${jsonOrNull(sql, input.onFailure)},
+        ${jsonOrNull(sql, input.schedule)}, ${input.schedule ? scheduleChange.nextTick : null})
       returning id
     )
     insert into zap_versions (zap_id, version, steps) select id, 1, ${sql.json(input.steps as never)} from zap`
@@ -48,6 +53,7 @@ export async function updateZap(
   userId: string,
   id: string,
   input: UpdateZapInput,
+  scheduleChange: ScheduleChange = { nextTick: null },
 ) {
   const verify = verifyOfInput(input)
   const updated = await sql.begin(async (tx) => {
@@ -68,6 +74,8 @@ export async function updateZap(
         debounce = ${input.debounce === undefined ? tx`debounce` : jsonOrNull(tx, input.debounce)},
         retention_days = ${input.retentionDays === undefined ? tx`retention_days` : input.retentionDays},
         on_failure = ${input.onFailure === undefined ? tx`on_failure` : jsonOrNull(tx, input.onFailure)},
+        schedule = ${input.schedule === undefined ? tx`schedule` : jsonOrNull(tx, input.schedule)},
+        schedule_next_at = ${input.schedule === undefined ? tx`schedule_next_at` : input.schedule && scheduleChange.nextTick},
         version = ${version},
         updated_at = now()
       where id = ${id}`
@@ -78,7 +86,7 @@ export async function updateZap(
 
 export async function deleteZap(sql: Sql, userId: string, id: string) {
   const deleted = await sql`
-    update zaps set deleted_at = now(), enabled = false, updated_at = now()
+    update zaps set deleted_at = now(), enabled = false, schedule_next_at = null, updated_at = now()
     where id = ${id} and user_id = ${userId} and deleted_at is null`
   return deleted.count > 0
 }

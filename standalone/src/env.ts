@@ -3,7 +3,7 @@ import { logLevel, optionalFlag, positiveInteger, readEnv } from '@zap/lib/env'
 import { apiEntries, jwtSecretInProduction, publicHooksUrl } from '@zap/api/env'
 import { hooksEntries } from '@zap/hooks/env'
 import { kafkaEntries, stepEntries, stepTimeoutFitsRebalance } from '@zap/worker/env'
-import { relayEntries, retentionEntries } from '@zap/processor/env'
+import { relayEntries, retentionEntries, schedulerEntries } from '@zap/processor/env'
 
 const standaloneObject = v.object({
   ZAP_DATA_DIR: v.optional(v.string(), '.zap'),
@@ -15,6 +15,7 @@ const standaloneObject = v.object({
   ...hooksEntries,
   ...relayEntries,
   ...retentionEntries,
+  ...schedulerEntries,
   ...kafkaEntries,
   ...stepEntries,
   // Unset, steps may call this machine's loopback services; false: public addresses only, as in production.

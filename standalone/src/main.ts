@@ -68,6 +68,7 @@ try {
     log,
     bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
     rateLimits: authRateLimitsFrom(env),
+    scheduleLimits: { minIntervalSeconds: env.SCHEDULE_MIN_INTERVAL_SECONDS },
   })
   const api = listen('API_PORT', env.API_PORT, () => apiApp.listen({ port: env.API_PORT, reusePort: false }))
   started.push(() => api.stop())

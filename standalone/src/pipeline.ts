@@ -2,10 +2,11 @@ import type { Sql } from '@zap/sql/db'
 import { requeueOrphanedRuns } from '@zap/sql/recovery'
 import { connectKafkaTransport, consumerLagReader, createKafka, createStepConsumer, ensureTopic } from '@zap/lib/kafka'
 import { watchConsumerLag, watchOutbox } from '@zap/lib/metrics'
-import { outboxStats } from '@zap/sql/outbox'
+import { outboxNotifier, outboxStats } from '@zap/sql/outbox'
 import { startRelay } from '@zap/processor/relay'
 import { startRetention } from '@zap/processor/retention'
-import { retentionOptionsFrom } from '@zap/processor/env'
+import { retentionOptionsFrom, schedulerOptionsFrom } from '@zap/processor/env'
+import { startScheduler } from '@zap/processor/scheduler'
 import { consumeSteps } from '@zap/worker/consumer'
 import type { StepHandler } from '@zap/worker/handler'
 import { inProcessTransport } from '@zap/worker/in-process'
@@ -17,6 +18,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
   const relayOptions = { sql, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log }
   watchOutbox(() => outboxStats(sql), log)
   const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
+  const scheduler = startScheduler({ sql, log, wakeRelays: outboxNotifier(sql), ...schedulerOptionsFrom(env) })
   if (!env.KAFKA_BROKERS) {
     const requeued = await requeueOrphanedRuns(sql)
     if (requeued > 0) log.info({ requeued }, `requeued ${requeued} unfinished runs`)
@@ -25,7 +27,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
     return {
       transport: 'in-process',
       stop: async () => {
-        await Promise.all([relay.stop(), retention.stop()])
+        await Promise.all([relay.stop(), retention.stop(), scheduler.stop()])
         await transport.stop()
       },
     }
@@ -42,7 +44,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
   return {
     transport: `Kafka ${env.KAFKA_BROKERS} (topic ${env.KAFKA_TOPIC})`,
     stop: async () => {
-      await Promise.all([relay.stop(), retention.stop()])
+      await Promise.all([relay.stop(), retention.stop(), scheduler.stop()])
       await consuming.stop()
       await lag.close()
       await transport.disconnect()

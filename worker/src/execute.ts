@@ -110,7 +110,8 @@ async function execute({ sql, store, wakeRelays }: Database, message: StepMessag
     input: prepared.input,
     startedAt,
   }
-  const autoReplayMs = record.runStatus === 'failed' && context.autoReplay ? options.autoReplayScheduleMs[context.autoReplays] : undefined
+  const stopped = outcome.kind === 'failed' && outcome.stopReason !== undefined
+  const autoReplayMs = record.runStatus === 'failed' && context.autoReplay && !stopped ? options.autoReplayScheduleMs[context.autoReplays] : undefined
   const execution = await recordWithAutoReplay(sql, store, record, autoReplayMs)
   const ended = record.runStatus === 'succeeded' || record.runStatus === 'failed'
   if (slot && execution === 'executed' && ended) await wakeParkedRuns(sql, slot)
@@ -209,7 +210,7 @@ function describeOutcome(outcome: StepOutcome, context: StepContext, message: St
         error: null,
         next: ends ? null : { stepIndex: message.stepIndex + 1, attempt: 1, availableAt: new Date(), replay: message.replay },
         runStatus: ends ? 'succeeded' : 'running',
-        skipRemaining: outcome.stopReason && !last ? { through: context.steps.length - 1, reason: truncateText(outcome.stopReason, maxErrorChars) } : undefined,
+        skipRemaining: skipAfter(outcome.stopReason, context, last),
       } satisfies Partial<StepRecord>
     }
     case 'waiting':
@@ -223,17 +224,19 @@ function describeOutcome(outcome: StepOutcome, context: StepContext, message: St
         error: truncateText(error, maxErrorChars),
         next: retry ? again(new Date(Date.now() + retryDelayMs)) : null,
         runStatus: retry ? 'running' : 'failed',
+        skipRemaining: skipAfter(outcome.stopReason, context, last),
       } satisfies Partial<StepRecord>
     }
   }
 }
 
+// A step that ends the run on purpose marks the steps after it skipped, with its reason.
+const skipAfter = (stopReason: string | undefined, context: StepContext, last: boolean) =>
+  stopReason !== undefined && !last ? { through: context.steps.length - 1, reason: truncateText(stopReason, maxErrorChars) } : undefined
+
 /** The step rendered and validated, or the outcome that says why it cannot run. */
 function prepare(step: Step, context: StepContext, options: ExecuteOptions): { input: unknown; step: Step; outcome?: never } | { input: unknown; step?: never; outcome: StepOutcome } {
-  const templateContext = {
-    trigger: context.trigger,
-    steps: Object.fromEntries(context.recorded.map((recorded) => [recorded.index, { output: recorded.output }])),
-  }
+  const templateContext = { trigger: context.trigger, steps: recordedOutputs(context) }
   let rendered
   try {
     rendered = render(step.config, templateContext, options.maxRenderedBytes)
@@ -249,6 +252,18 @@ function prepare(step: Step, context: StepContext, options: ExecuteOptions): { i
     return { input, outcome: permanentFailure(`The rendered config is invalid: ${v.getDotPath(issue) ?? 'config'}: ${issue.message}`) }
   }
   return { input, step: parsed.output }
+}
+
+// Earlier outputs by index and, for a step with an id, by its id too.
+function recordedOutputs(context: StepContext) {
+  const outputs: Record<string, { output: unknown }> = {}
+  for (const recorded of context.recorded) {
+    const entry = { output: recorded.output }
+    outputs[recorded.index] = entry
+    const id = context.steps[recorded.index]?.id
+    if (id !== undefined) outputs[id] = entry
+  }
+  return outputs
 }
 
 function attempt(step: Step, context: StepContext, message: StepMessage, options: ExecuteOptions, span: Span | null) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { call, createZap, hooks, signUp } from '@zap/testkit/http'
+import { api, call, createZap, hooks, signUp } from '@zap/testkit/http'
 import { startPipeline, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
 import { startService, waitUntil } from '@zap/testkit/services'
 import { startSmtpServer } from '@zap/testkit/smtp'
@@ -12,7 +12,7 @@ let token: string
 
 beforeAll(async () => {
   smtp = await startSmtpServer()
-  pipeline = await startPipeline({ SMTP_URL: smtp.url, SMTP_FROM: 'zap@example.com' })
+  pipeline = await startPipeline({ SMTP_URL: smtp.url, SMTP_FROM: 'zap@example.com', AUTO_REPLAY_SCHEDULE: '200ms' })
   token = (await signUp()).token
 }, 60_000)
 
@@ -61,6 +61,38 @@ describe('filter', () => {
     })
     const run = await waitForRun(token, await fire(zap.id, { email: 'ada@example.com' }))
     expect(run.steps.map((step) => step.status)).toEqual(['succeeded', 'succeeded'])
+  })
+})
+
+describe('step ids', () => {
+  test('a later step reads an earlier one’s output by its id as well as by its index', async () => {
+    const zap = await createZap(token, {
+      steps: [{ id: 'order', type: 'transform', config: { output: { total: '{{trigger.body.total}}' } } }, log('{{steps.order.output.total}} = {{steps.0.output.total}}')],
+    })
+    const run = await waitForRun(token, await fire(zap.id, { total: 120 }))
+    expect(run.steps.map((step) => step.status)).toEqual(['succeeded', 'succeeded'])
+    expect(run.steps[1]!.output).toEqual({ message: '120 = 120' })
+  })
+})
+
+describe('stop', () => {
+  test('ends the run succeeded with its rendered reason, and the remaining steps are skipped', async () => {
+    const zap = await createZap(token, { steps: [log('first'), { type: 'stop', config: { reason: 'nothing to do for {{trigger.body.who}}' } }, log('never')] })
+    const run = await waitForRun(token, await fire(zap.id, { who: 'ada' }))
+    expect(run.status).toBe('succeeded')
+    expect(run.steps.map((step) => step.status)).toEqual(['succeeded', 'succeeded', 'skipped'])
+    expect(run.steps[1]!.output).toEqual({ status: 'succeeded', reason: 'nothing to do for ada' })
+    expect(run.steps[2]!.error).toBe('nothing to do for ada')
+  })
+
+  test('with status failed ends the run failed at once, without retries or an automatic replay', async () => {
+    const zap = await createZap(token, { autoReplay: true, steps: [{ type: 'stop', config: { status: 'failed', reason: 'refused {{trigger.body.id}}' } }, log('never')] })
+    const run = await waitForRun(token, await fire(zap.id, { id: 7 }))
+    expect(run.status).toBe('failed')
+    expect(run.steps.map((step) => [step.status, step.attempts, step.error])).toEqual([['failed', 1, 'refused 7'], ['skipped', 0, 'refused 7']])
+    await Bun.sleep(1_500)
+    const later = await call(api, 'GET', `/api/v1/runs/${run.id}`, { token })
+    expect(later.body.run).toMatchObject({ status: 'failed', replay: 0 })
   })
 })
 

@@ -3,15 +3,15 @@ import { outro } from '@clack/prompts'
 import { apiFor, type Api } from '../api.ts'
 import { zapCommand } from '../env.ts'
 import { CliError, reportErrors } from '../errors.ts'
-import { printJson, withSpinner } from '../output.ts'
-import { collect, parseRetentionDays, parseStepFlag, parseVerifyFlag, readZapFile } from '../zap-input.ts'
+import { localTime, printJson, withSpinner } from '../output.ts'
+import { collect, parseRetentionDays, parseStepFlag, parseVerifyFlag, readZapFile, scheduleFromFlags, scheduleOptions, type ScheduleFlags } from '../zap-input.ts'
 import { askZap } from '../zap-prompts.ts'
 import type { Zap, ZapInput } from '../types.ts'
 
-type Flags = { name?: string; step?: string[]; file?: string; disabled?: boolean; secret?: string; verify?: string; retentionDays?: number; json?: boolean }
+type Flags = ScheduleFlags & { name?: string; step?: string[]; file?: string; disabled?: boolean; secret?: string; verify?: string; retentionDays?: number; json?: boolean }
 
 export const zapsCreateCommand = () =>
-  new Command('create')
+  scheduleOptions(new Command('create'), false)
     .description('Create a zap; in a terminal without flags, asks for it step by step')
     .option('--name <name>', 'the zap\'s name, e.g. --name "New signups"')
     .option('--step <type:json>', 'add a step, in order (repeatable), e.g. --step \'log:{"message":"hi {{trigger.body.name}}"}\'', collect)
@@ -30,6 +30,7 @@ Examples:
   $ ${zapCommand} zaps create --name Greeter --step 'log:{"message":"hi {{trigger.body.name}}"}'
   $ ${zapCommand} zaps create --name Forward --step 'http:{"url":"https://example.com/in","method":"POST"}'
   $ ${zapCommand} zaps create --name Pushes --step 'log:{"message":"{{trigger.body.ref}}"}' --verify '{"scheme":"github","secrets":["<webhook secret>"]}'
+  $ ${zapCommand} zaps create --name Daily --step 'log:{"message":"it is {{trigger.body.scheduledAt}}"}' --schedule '0 9 * * 1-5' --timezone Europe/Berlin
   $ ${zapCommand} zaps create --file zap.json     # {"name": "...", "steps": [{"type": "log", "config": {"message": "hi"}}]}`,
     )
     .action(
@@ -39,7 +40,8 @@ Examples:
         const input = fromFlags ? await zapFromFlags(flags) : await askNewZap(api)
         const { zap } = await withSpinner('Creating the zap', api.post<{ zap: Zap }>('/zaps', input))
         if (flags.json) return printJson(zap)
-        const summary = `Created zap "${zap.name}" (${zap.id}).\nWebhook URL: ${zap.webhookUrl}\nTry it: ${zapCommand} trigger ${zap.id} --data '{"name":"Ada"}'${zap.verify ? ' --secret <secret>' : ''} --wait`
+        const next = zap.nextRuns[0] ? `\nScheduled: next run ${localTime(zap.nextRuns[0])}` : ''
+        const summary = `Created zap "${zap.name}" (${zap.id}).\nWebhook URL: ${zap.webhookUrl}${next}\nTry it: ${zapCommand} trigger ${zap.id} --data '{"name":"Ada"}'${zap.verify ? ' --secret <secret>' : ''} --wait`
         if (fromFlags) console.log(summary)
         else outro(summary)
       }),
@@ -51,7 +53,8 @@ async function zapFromFlags(flags: Flags): Promise<ZapInput> {
   const steps = flags.step ? flags.step.map(parseStepFlag) : file.steps
   if (!name) throw new CliError('The zap needs a name: pass --name "..." or put "name" in the file.')
   if (!steps?.length) throw new CliError(`The zap needs at least one step: pass --step 'log:{"message":"hi"}' or put "steps" in the file. Step types: ${zapCommand} steps`)
-  return { name, steps, enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret, verify: flags.verify !== undefined ? parseVerifyFlag(flags.verify) : file.verify, concurrency: file.concurrency ?? undefined, debounce: file.debounce ?? undefined, retentionDays: flags.retentionDays ?? file.retentionDays, onFailure: file.onFailure ?? undefined }
+  const schedule = scheduleFromFlags(flags) ?? file.schedule ?? undefined
+  return { name, steps, schedule: schedule as ZapInput['schedule'], enabled: flags.disabled ? false : file.enabled, secret: flags.secret ?? file.secret, verify: flags.verify !== undefined ? parseVerifyFlag(flags.verify) : file.verify, concurrency: file.concurrency ?? undefined, debounce: file.debounce ?? undefined, retentionDays: flags.retentionDays ?? file.retentionDays, onFailure: file.onFailure ?? undefined }
 }
 
 async function askNewZap(api: Api): Promise<ZapInput> {

@@ -4,14 +4,14 @@ import { zapCommand } from '../env.ts'
 import { CliError, reportErrors } from '../errors.ts'
 import { checkId } from '../ids.ts'
 import { printJson, withSpinner } from '../output.ts'
-import { collect, parseRetentionDays, parseStepFlag, parseVerifyFlag, readZapFile } from '../zap-input.ts'
+import { collect, parseRetentionDays, parseStepFlag, parseVerifyFlag, readZapFile, scheduleFromFlags, scheduleOptions, type ScheduleFlags } from '../zap-input.ts'
 import { askZap } from '../zap-prompts.ts'
 import type { Zap } from '../types.ts'
 
-type Flags = { name?: string; step?: string[]; file?: string; secret?: string | false; verify?: string; retentionDays?: number; json?: boolean }
+type Flags = ScheduleFlags & { name?: string; step?: string[]; file?: string; secret?: string | false; verify?: string; retentionDays?: number; json?: boolean }
 
 export const zapsEditCommand = () =>
-  new Command('edit')
+  scheduleOptions(new Command('edit'), true)
     .description('Change a zap; new steps make a new version (runs in flight keep theirs). Asks in a terminal without flags')
     .argument('<zapId>', `the zap id, from ${zapCommand} zaps list`)
     .option('--name <name>', 'rename it, e.g. --name "Signups to Slack"')
@@ -29,15 +29,20 @@ Examples:
   $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11
   $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --name Renamed
   $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --step 'http:{"url":"https://example.com/in"}'
+  $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --schedule '*/15 * * * *' --catch-up latest
+  $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --no-schedule
   $ ${zapCommand} zaps edit 0193c5e2-7d1a-7c3e-9f00-2b6f1e0a4c11 --file zap.json`,
     )
     .action(
       reportErrors(async (zapId: string, flags: Flags, command: Command) => {
         const path = `/zaps/${checkId(zapId, 'zap')}`
         const api = apiFor(command)
-        const fromFlags = flags.name !== undefined || flags.step || flags.file || flags.secret !== undefined || flags.verify !== undefined || flags.retentionDays !== undefined
+        const scheduleFlags = flags.schedule !== undefined || flags.timezone !== undefined || flags.catchUp !== undefined
+        const fromFlags = flags.name !== undefined || flags.step || flags.file || flags.secret !== undefined || flags.verify !== undefined || flags.retentionDays !== undefined || scheduleFlags
+        // --timezone or --catch-up alone change the schedule the zap has.
+        const current = scheduleFlags && typeof flags.schedule !== 'string' ? (await api.get<{ zap: Zap }>(path)).zap.schedule : null
         const changes = fromFlags
-          ? await changesFromFlags(flags)
+          ? await changesFromFlags(flags, current)
           : await askZap(api, 'pass --name, --step or --file to say what to change.', (await api.get<{ zap: Zap }>(path)).zap)
         const { zap } = await withSpinner('Saving the zap', api.patch<{ zap: Zap }>(path, changes))
         if (flags.json) return printJson(zap)
@@ -45,8 +50,9 @@ Examples:
       }),
     )
 
-async function changesFromFlags(flags: Flags) {
+async function changesFromFlags(flags: Flags, currentSchedule: Zap['schedule']) {
   const file = flags.file ? await readZapFile(flags.file) : {}
+  const schedule = scheduleFromFlags(flags, currentSchedule)
   const changes = {
     ...file,
     ...(flags.name !== undefined ? { name: flags.name } : {}),
@@ -54,6 +60,7 @@ async function changesFromFlags(flags: Flags) {
     ...(flags.secret !== undefined ? { secret: flags.secret === false ? null : flags.secret } : {}),
     ...(flags.retentionDays !== undefined ? { retentionDays: flags.retentionDays } : {}),
     ...(flags.verify !== undefined ? { verify: parseVerifyFlag(flags.verify) } : {}),
+    ...(schedule !== undefined ? { schedule } : {}),
   }
   if (Object.keys(changes).length === 0) throw new CliError(`${flags.file} changes nothing: give it "name", "steps", "enabled", "secret", "verify", "concurrency", "debounce" or "retentionDays".`)
   return changes

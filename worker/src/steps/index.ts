@@ -5,7 +5,7 @@ import { runEmailStep, type Mailer } from './email.ts'
 import { runFilterStep } from './filter.ts'
 import { runHttpStep } from './http.ts'
 import type { Resolve, TargetScope } from '../targets.ts'
-import { succeeded, type StepOutcome } from './result.ts'
+import { failRun, stopRun, succeeded, type StepOutcome } from './result.ts'
 import type { Span } from '@zap/lib/trace'
 
 export type StepRuntime = {
@@ -35,5 +35,9 @@ export async function runStepType(step: Step, runtime: StepRuntime): Promise<Ste
       return runEmailStep(step.config, runtime.mailer, runtime.idempotencyKey)
     case 'log':
       return succeeded({ message: step.config.message })
+    case 'stop': {
+      const { status, reason } = step.config
+      return status === 'failed' ? failRun({ status, reason }, reason) : stopRun({ status, reason }, reason)
+    }
   }
 }
