@@ -18,6 +18,7 @@ import { findZapVerify } from '@zap/sql/zaps'
 import { recordRejection } from '@zap/sql/rejections'
 import type { Verify } from '@zap/lib/verify'
 import { hooksDocument } from './document.ts'
+import { defaultMaxRequestsPerAddress, senderSlots } from './senders.ts'
 import { webhookLimits } from './limits.ts'
 import type { RateLimit } from '@zap/sql/rate-limits'
 import { ingestion, type IngestLimits } from './ingest.ts'
@@ -30,13 +31,16 @@ export type HooksOptions = {
   maxJsonDepth: number
   webhookRateLimit: RateLimit
   ingestLimits: IngestLimits
+  /** Webhook requests one sender address may have in flight; HOOKS_MAX_REQUESTS_PER_ADDRESS. */
+  maxRequestsPerAddress?: number
   log: Logger
 }
 
-export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhookRateLimit, ingestLimits, log }: HooksOptions) {
+export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhookRateLimit, ingestLimits, maxRequestsPerAddress = defaultMaxRequestsPerAddress, log }: HooksOptions) {
   const wakeRelays = outboxNotifier(sql)
   const limitWebhook = webhookLimits(sql, webhookRateLimit)
   const ingest = ingestion(sql, ingestLimits)
+  const withSenderSlot = senderSlots(maxRequestsPerAddress)
 
   async function receive(span: Span | null, request: Request, senderIp: SenderIp, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
@@ -117,15 +121,21 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
 
   type Server = { requestIP(request: Request): { address: string } | null } | null
   type Context<Params> = { request: Request; params: Params; server: Server }
-  // Looked up only for a rejection, which records it.
-  const senderOf = (request: Request, server: Server): SenderIp => () => server?.requestIP(request)?.address ?? null
   // Each handler names the parts of the context it reads: Elysia prepares only those (given the whole context, it parses the cookies too).
-  const byZap = ({ request, params, server }: Context<{ zapId: string }>) => counted((span) => receive(span, request, senderOf(request, server), params.zapId))
+  const byZap = ({ request, params, server }: Context<{ zapId: string }>) => counted(slotted(request, server, (span, senderIp) => receive(span, request, senderIp, params.zapId)))
   const byOwner = ({ request, params, server }: Context<{ userId: string; zapId: string }>) =>
-    counted((span) => receive(span, request, senderOf(request, server), params.zapId, params.userId))
-  const checkByZap = ({ request, params, server }: Context<{ zapId: string }>) => counted(() => answerSubscription(request, senderOf(request, server), params.zapId))
+    counted(slotted(request, server, (span, senderIp) => receive(span, request, senderIp, params.zapId, params.userId)))
+  const checkByZap = ({ request, params, server }: Context<{ zapId: string }>) => counted(slotted(request, server, (_, senderIp) => answerSubscription(request, senderIp, params.zapId)))
   const checkByOwner = ({ request, params, server }: Context<{ userId: string; zapId: string }>) =>
-    counted(() => answerSubscription(request, senderOf(request, server), params.zapId, params.userId))
+    counted(slotted(request, server, (_, senderIp) => answerSubscription(request, senderIp, params.zapId, params.userId)))
+
+  /** Runs `receive` in one of its sender address's slots. */
+  function slotted(request: Request, server: Server, receive: (span: Span | null, senderIp: SenderIp) => Promise<Response>) {
+    return (span: Span | null) => {
+      const address = server?.requestIP(request)?.address ?? null
+      return withSenderSlot(address, () => receive(span, () => address))
+    }
+  }
 
   return new Elysia()
     .use(requestHandling(log))

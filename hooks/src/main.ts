@@ -1,7 +1,7 @@
 import { connect, connectProbe } from '@zap/sql/db'
 import { watchDatabase } from '@zap/lib/health'
 import { createHooks } from './app.ts'
-import { hooksLimitsFrom, readHooksEnv } from './env.ts'
+import { hooksLimitsFrom, hooksListenOptions, readHooksEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
@@ -15,7 +15,7 @@ const stopTracing = await startTracing('hooks', tracingSettingsFrom(env))
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE, statementTimeoutMs: 2 * env.INGEST_TIMEOUT_MS })
 const probeSql = connectProbe(env.DATABASE_URL)
 const database = watchDatabase(probeSql, log)
-const app = createHooks({ sql, database, log, ...hooksLimitsFrom(env) }).listen({ port: env.HOOKS_PORT, reusePort: false })
+const app = createHooks({ sql, database, log, ...hooksLimitsFrom(env) }).listen(hooksListenOptions(env, env.HOOKS_PORT))
 
 log.info({ port: app.server?.port }, `zap hooks listening on http://localhost:${app.server?.port}`)
 

@@ -5,7 +5,7 @@ import { migrate } from '@zap/sql/migrate'
 import { createApi } from '@zap/api/app'
 import { authRateLimitsFrom } from '@zap/api/env'
 import { createHooks } from '@zap/hooks/app'
-import { hooksLimitsFrom } from '@zap/hooks/env'
+import { hooksLimitsFrom, hooksListenOptions } from '@zap/hooks/env'
 import { createStepHandler } from '@zap/worker/handler'
 import { alertOptionsFrom, executeOptionsFrom } from '@zap/worker/env'
 import { startAlerts } from '@zap/worker/alerts'
@@ -62,7 +62,7 @@ try {
   started.push(pipeline.stop)
   started.push(startAlerts(alertOptionsFrom(sql, executeOptions, log)).stop)
   const hooksApp = createHooks({ sql, database, log, ...hooksLimitsFrom(env) })
-  const hooks = listen('HOOKS_PORT', env.HOOKS_PORT, () => hooksApp.listen({ port: env.HOOKS_PORT, reusePort: false }))
+  const hooks = listen('HOOKS_PORT', env.HOOKS_PORT, () => hooksApp.listen(hooksListenOptions(env, env.HOOKS_PORT)))
   started.push(() => hooks.stop())
 
   console.log(`zap is ready (pid ${process.pid})
