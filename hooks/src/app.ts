@@ -4,7 +4,7 @@ import { acceptRun } from '@zap/sql/runs'
 import type { Trigger } from '@zap/lib/resources'
 import { outboxNotifier } from '@zap/sql/outbox'
 import { HttpError, notFound } from '@zap/lib/errors'
-import { requestHandling } from '@zap/lib/http'
+import { addToRequestLine, requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health, metricsRoute, type DatabaseWatch } from '@zap/lib/health'
 import { webhookIngestSeconds, webhooksReceived } from '@zap/lib/metrics'
@@ -22,7 +22,7 @@ import { defaultMaxRequestsPerAddress, senderSlots } from './senders.ts'
 import { webhookLimits } from './limits.ts'
 import type { RateLimit } from '@zap/sql/rate-limits'
 import { ingestion, type IngestLimits } from './ingest.ts'
-import { endSpan, SpanKind, startSpan, traceParentOf, type Span } from '@zap/lib/trace'
+import { endSpan, SpanKind, startSpan, traceIdOf, traceParentOf, type Span } from '@zap/lib/trace'
 
 export type HooksOptions = {
   sql: Sql
@@ -45,6 +45,8 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   async function receive(span: Span | null, request: Request, senderIp: SenderIp, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
     span?.setAttribute('zap.zap_id', zapId)
+    const traceParent = traceParentOf(span)
+    addToRequestLine(request, { zapId, trace_id: traceIdOf(traceParent) })
     const deadline = ingest.deadline()
     await deadline.before(limitWebhook(zapId))
     const bytes = await readLimitedBody(request, maxBodyBytes)
@@ -63,7 +65,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
     if (idempotencyKey !== null && Buffer.byteLength(idempotencyKey) > maxIdempotencyKeyBytes) {
       throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key (or webhook-id) is longer than ${maxIdempotencyKeyBytes} bytes`)
     }
-    const input = { zapId, ownerId, trigger, idempotencyKey, verified: false, traceParent: traceParentOf(span) }
+    const input = { zapId, ownerId, trigger, idempotencyKey, verified: false, traceParent }
     const gathered = await ingest.storeGathered(deadline, input)
     const result = gathered.outcome !== 'needs_transaction' ? gathered : await ingest.store(deadline, async (tx) => {
       const first = await acceptRun(tx, input)
@@ -86,9 +88,11 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
         return handshake(Response.json({ challenge: result.challenge }))
       case 'accepted':
         span?.setAttribute('zap.run_id', result.runId)
+        addToRequestLine(request, { runId: result.runId })
         wakeRelays()
         return new Response(JSON.stringify({ runId: result.runId, ...(result.debouncedInto ? { debouncedInto: result.debouncedInto } : {}) }), { status: 202, headers: jsonHeaders })
       case 'duplicate':
+        addToRequestLine(request, { runId: result.runId })
         return new Response(JSON.stringify({ runId: result.runId, duplicate: true }), { status: 200, headers: jsonHeaders })
       case 'disabled':
         throw new HttpError(409, 'zap_disabled', 'This zap is disabled; enable it to accept webhooks')

@@ -13,6 +13,12 @@ type RequestContext = { id: string; startedAt: number }
 // An incoming id is kept only when it is short and printable, so it cannot smuggle anything into logs or headers.
 const validRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/
 const quietPaths = new Set(['/healthz', '/readyz', '/metrics'])
+const lineFields = new WeakMap<Request, Record<string, unknown>>()
+
+/** Adds `fields` to the log line of `request` (a webhook's zapId, runId and trace_id), so it joins the lines of what it started. */
+export function addToRequestLine(request: Request, fields: Record<string, unknown>) {
+  lineFields.set(request, { ...lineFields.get(request), ...fields })
+}
 
 /**
  * Request ids (a valid incoming `X-Request-Id` is kept, else one is made; either is echoed), one log line
@@ -38,7 +44,7 @@ export function requestHandling(log: Logger) {
       const context = contexts.get(request)
       const url = new URL(request.url)
       const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200)
-      const line = { requestId: context?.id, method: request.method, path: url.pathname, status, ms: context ? Math.round(performance.now() - context.startedAt) : undefined }
+      const line = { requestId: context?.id, method: request.method, path: url.pathname, status, ms: context ? Math.round(performance.now() - context.startedAt) : undefined, ...lineFields.get(request) }
       if (quietPaths.has(url.pathname)) log.debug(line, 'request')
       else log.info(line, 'request')
     })
