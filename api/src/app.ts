@@ -17,7 +17,7 @@ export type ApiOptions = { sql: Sql; database: DatabaseWatch; auth: AuthOptions;
 
 export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits }: ApiOptions) =>
   new Elysia()
-    .use(requestHandling(log))
+    .use(requestHandling(log, { countRequests: true }))
     .use(jsonBodies(bodyLimits))
     .use(
       openapiDocs(

@@ -6,7 +6,7 @@ import { outboxNotifier } from '@zap/sql/outbox'
 import { HttpError, notFound } from '@zap/lib/errors'
 import { addToRequestLine, requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
-import { health, metricsRoute, type DatabaseWatch } from '@zap/lib/health'
+import { health, type DatabaseWatch } from '@zap/lib/health'
 import { webhookIngestSeconds, webhooksReceived } from '@zap/lib/metrics'
 import { isDatabaseDown } from '@zap/lib/database'
 import { openapiDocs } from '@zap/lib/openapi'
@@ -145,7 +145,6 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
     .use(requestHandling(log))
     .use(openapiDocs(hooksDocument))
     .use(health(database))
-    .use(metricsRoute)
     .post('/hooks/:zapId', byZap, { parse: 'none' })
     .put('/hooks/:zapId', byZap, { parse: 'none' })
     .patch('/hooks/:zapId', byZap, { parse: 'none' })

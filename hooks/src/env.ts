@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { defaultMaxRequestsPerAddress } from './senders.ts'
-import { databaseUrl, logLevel, port, positiveInteger, rateLimit, readEnv, tracingEntries } from '@zap/lib/env'
+import { databaseUrl, logLevel, metricsPort, port, positiveInteger, rateLimit, readEnv, tracingEntries } from '@zap/lib/env'
 
 export const hooksEntries = {
   HOOKS_PORT: port(3002),
@@ -15,7 +15,7 @@ export const hooksEntries = {
   HOOKS_MAX_REQUESTS_PER_ADDRESS: positiveInteger(defaultMaxRequestsPerAddress),
 }
 
-export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, ...hooksEntries, ...tracingEntries })
+export const hooksEnv = v.object({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: positiveInteger(10), LOG_LEVEL: logLevel, METRICS_PORT: metricsPort, ...hooksEntries, ...tracingEntries })
 
 export const readHooksEnv = () => readEnv(hooksEnv)
 

@@ -7,6 +7,7 @@ import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 import { tracingSettingsFrom } from '@zap/lib/env'
 import { startTracing } from '@zap/lib/trace'
+import { exposeMetricsOf, serveMetrics } from '@zap/lib/metrics'
 
 const env = readHooksEnv()
 const log = createLogger('hooks', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
@@ -17,11 +18,16 @@ const probeSql = connectProbe(env.DATABASE_URL)
 const database = watchDatabase(probeSql, log)
 const app = createHooks({ sql, database, log, ...hooksLimitsFrom(env) }).listen(hooksListenOptions(env, env.HOOKS_PORT))
 
-log.info({ port: app.server?.port }, `zap hooks listening on http://localhost:${app.server?.port}`)
+exposeMetricsOf('hooks')
+// An operator's port, never the public one webhooks arrive on.
+const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
+
+log.info({ port: app.server?.port, metricsPort: env.METRICS_PORT }, `zap hooks listening on http://localhost:${app.server?.port}`)
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
   database.stop()
+  await metricsServer.stop()
   await app.stop()
   await Promise.all([sql.end({ timeout: 5 }), probeSql.end({ timeout: 1 })])
   await stopTracing()

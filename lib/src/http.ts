@@ -4,6 +4,7 @@ import { newId } from './ids.ts'
 import { isDatabaseDown } from './database.ts'
 import type { Logger } from './log.ts'
 import { printable } from './body.ts'
+import { httpRequests, httpRequestSeconds } from './metrics.ts'
 
 type Issue = { message: string; received?: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }
 type StandardSchema = { '~standard': { validate: (value: unknown) => { issues?: Issue[] } | Promise<{ issues?: Issue[] }> } }
@@ -23,8 +24,9 @@ export function addToRequestLine(request: Request, fields: Record<string, unknow
 /**
  * Request ids (a valid incoming `X-Request-Id` is kept, else one is made; either is echoed), one log line
  * per request carrying it, and the one place that turns thrown errors into `{ error: { code, message, details? } }`.
+ * With `countRequests` (the API; hooks counts webhooks its own way), each answer is counted by route and status.
  */
-export function requestHandling(log: Logger) {
+export function requestHandling(log: Logger, { countRequests = false } = {}) {
   const contexts = new WeakMap<Request, RequestContext>()
   return new Elysia({ name: 'zap/requests' })
     .onRequest(({ request, set }) => {
@@ -40,14 +42,24 @@ export function requestHandling(log: Logger) {
       if (body.headers) Object.assign(set.headers, body.headers)
       return { error: { code: body.code, message: body.message, ...(body.details ? { details: body.details } : {}) } }
     })
-    .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
+    .onAfterResponse({ as: 'global' }, ({ request, set, responseValue, route }) => {
       const context = contexts.get(request)
       const url = new URL(request.url)
       const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200)
-      const line = { requestId: context?.id, method: request.method, path: url.pathname, status, ms: context ? Math.round(performance.now() - context.startedAt) : undefined, ...lineFields.get(request) }
+      const seconds = context ? (performance.now() - context.startedAt) / 1000 : undefined
+      if (countRequests && seconds !== undefined) countRequest(request.method, route, status, seconds)
+      const line = { requestId: context?.id, method: request.method, path: url.pathname, status, ms: seconds !== undefined ? Math.round(seconds * 1000) : undefined, ...lineFields.get(request) }
       if (quietPaths.has(url.pathname)) log.debug(line, 'request')
       else log.info(line, 'request')
     })
+}
+
+// A route is its pattern, never the path: an unmatched request counts as one route, so a scan of random paths adds no series.
+const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+function countRequest(method: string, route: string | undefined, status: number, seconds: number) {
+  const labels = { method: knownMethods.has(method) ? method : 'other', route: route || 'unmatched' }
+  httpRequests.inc({ ...labels, status: String(status) })
+  httpRequestSeconds.observe(labels, seconds)
 }
 
 async function describe(code: string | number, error: unknown) {

@@ -10,6 +10,7 @@ import { createStepHandler } from '@zap/worker/handler'
 import { alertOptionsFrom, executeOptionsFrom } from '@zap/worker/env'
 import { startAlerts } from '@zap/worker/alerts'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
+import { exposeMetricsOf } from '@zap/lib/metrics'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { startEmbeddedPostgres } from './embedded-postgres.ts'
@@ -30,6 +31,7 @@ const stopAll = async () => {
 }
 containDependencyErrors(log)
 stopOnSignals(stopAll, log)
+exposeMetricsOf('api', 'hooks', 'processor', 'worker')
 
 try {
   started.push(lockDataDir(dataDir, env.API_PORT).release)
