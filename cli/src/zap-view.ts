@@ -1,5 +1,5 @@
 import { zapCommand } from './env.ts'
-import { ago, paint, paintStatus, printFields, printTable } from './output.ts'
+import { ago, inert, inertJson, paint, paintStatus, printFields, printTable } from './output.ts'
 import type { Zap } from './types.ts'
 
 export const zapState = (zap: Zap) => paintStatus(zap.enabled ? 'enabled' : 'disabled')
@@ -7,14 +7,14 @@ export const zapState = (zap: Zap) => paintStatus(zap.enabled ? 'enabled' : 'dis
 export function printZapTable(zaps: Zap[]) {
   printTable(
     ['ID', 'NAME', 'STATE', 'VERSION', 'STEPS', 'CREATED'],
-    zaps.map((zap) => [zap.id, zap.name, zapState(zap), `v${zap.version}`, zap.steps.map((step) => step.type).join(' > '), ago(zap.createdAt)]),
+    zaps.map((zap) => [zap.id, inert(zap.name), zapState(zap), `v${zap.version}`, zap.steps.map((step) => step.type).join(' > '), ago(zap.createdAt)]),
   )
 }
 
 export function printZap(zap: Zap) {
   printFields([
     ['Id', zap.id],
-    ['Name', paint.bold(zap.name)],
+    ['Name', paint.bold(inert(zap.name))],
     ['State', zapState(zap)],
     ['Version', `v${zap.version}`],
     ['Webhook', paint.cyan(zap.webhookUrl)],
@@ -27,7 +27,7 @@ export function printZap(zap: Zap) {
     ['Updated', `${zap.updatedAt} (${ago(zap.updatedAt)})`],
   ])
   console.log(`\n${paint.bold('Steps')}`)
-  zap.steps.forEach((step, index) => console.log(`  ${index + 1}. ${paint.cyan(step.type)} ${JSON.stringify(step.config)}`))
+  zap.steps.forEach((step, index) => console.log(`  ${index + 1}. ${paint.cyan(step.type)} ${inertJson(step.config)}`))
 }
 
 function verifyNote(id: string, verify: NonNullable<Zap['verify']>) {
