@@ -6,7 +6,7 @@ import type { Logger } from './log.ts'
 import { printable } from './body.ts'
 import { httpRequests, httpRequestSeconds } from './metrics.ts'
 
-type Issue = { message: string; received?: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }
+type Issue = { message: string; expected?: string | null; received?: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }
 type StandardSchema = { '~standard': { validate: (value: unknown) => { issues?: Issue[] } | Promise<{ issues?: Issue[] }> } }
 
 type RequestContext = { id: string; startedAt: number }
@@ -88,11 +88,18 @@ async function validationError(error: unknown) {
   return new HttpError(400, 'invalid_input', message, details)
 }
 
-const pathOf = (issue: Issue) =>
-  (issue.path ?? []).map((segment) => printable(String(typeof segment === 'object' ? segment.key : segment))).join('.')
+const pathOf = (issue: Issue) => (issue.path ?? []).map((segment) => printable(String(keyOf(segment)))).join('.')
 
-// valibot's default messages end with the received value; an error never repeats the input.
+const keyOf = (segment: PropertyKey | { key: PropertyKey }) => (typeof segment === 'object' ? segment.key : segment)
+
+// valibot's default messages end with the received value; an error never repeats the input. A missing or
+// unknown key reads "Invalid key: Expected ..." there, which says neither: it is named instead.
 function withoutInput(issue: Issue) {
+  if (issue.message.startsWith('Invalid key:')) {
+    const key = printable(String(keyOf(issue.path?.at(-1) ?? '')))
+    if (issue.received === 'undefined') return `${key} is required`
+    if (issue.expected === 'never') return `${key} is not a known field`
+  }
   const suffix = ` but received ${issue.received}`
   return issue.received !== undefined && issue.message.endsWith(suffix) ? issue.message.slice(0, -suffix.length) : issue.message
 }
