@@ -13,11 +13,22 @@ import { runRoutes } from './runs.ts'
 import { statusRoutes } from './status.ts'
 import { zapRoutes } from './zaps.ts'
 
-export type ApiOptions = { sql: Sql; database: DatabaseWatch; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits; rateLimits: AuthRateLimits }
+export type ApiOptions = {
+  sql: Sql
+  database: DatabaseWatch
+  auth: AuthOptions
+  hooksUrl: string
+  smtpConfigured: boolean
+  log: Logger
+  bodyLimits: BodyLimits
+  rateLimits: AuthRateLimits
+  /** The level of each request's line: `debug` in a person's terminal under `bun run dev`, where the CLI's own requests and polls are noise. */
+  requestLogLevel?: 'info' | 'debug'
+}
 
-export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits }: ApiOptions) =>
+export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits, requestLogLevel = 'info' }: ApiOptions) =>
   new Elysia()
-    .use(requestHandling(log, { countRequests: true }))
+    .use(requestHandling(log, { countRequests: true, lineLevel: requestLogLevel }))
     .use(jsonBodies(bodyLimits))
     .use(
       openapiDocs(

@@ -25,8 +25,9 @@ export function addToRequestLine(request: Request, fields: Record<string, unknow
  * Request ids (a valid incoming `X-Request-Id` is kept, else one is made; either is echoed), one log line
  * per request carrying it, and the one place that turns thrown errors into `{ error: { code, message, details? } }`.
  * With `countRequests` (the API; hooks counts webhooks its own way), each answer is counted by route and status.
+ * `lineLevel` is the level of the request lines: `debug` keeps a person's terminal to what matters (a CLI's polls are requests too).
  */
-export function requestHandling(log: Logger, { countRequests = false } = {}) {
+export function requestHandling(log: Logger, { countRequests = false, lineLevel = 'info' as 'info' | 'debug' } = {}) {
   const contexts = new WeakMap<Request, RequestContext>()
   return new Elysia({ name: 'zap/requests' })
     .onRequest(({ request, set }) => {
@@ -50,7 +51,7 @@ export function requestHandling(log: Logger, { countRequests = false } = {}) {
       if (countRequests && seconds !== undefined) countRequest(request.method, route, status, seconds)
       const line = { requestId: context?.id, method: request.method, path: url.pathname, status, ms: seconds !== undefined ? Math.round(seconds * 1000) : undefined, ...lineFields.get(request) }
       if (quietPaths.has(url.pathname)) log.debug(line, 'request')
-      else log.info(line, 'request')
+      else log[lineLevel](line, 'request')
     })
 }
 

@@ -22,7 +22,8 @@ import { jwtSecret } from './secret.ts'
 
 /** The whole of zap in one process: PostgreSQL (embedded unless DATABASE_URL), api, hooks, relay and worker. */
 const env = readStandaloneEnv()
-const log = createLogger('zap', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
+const pretty = wantsPrettyLogs()
+const log = createLogger('zap', { level: env.LOG_LEVEL, pretty })
 const dataDir = resolve(env.ZAP_DATA_DIR)
 // What has been started, stopped in reverse order on SIGINT/SIGTERM or when start-up fails.
 const started: (() => unknown)[] = []
@@ -56,6 +57,8 @@ try {
     log,
     bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
     rateLimits: authRateLimitsFrom(env),
+    // A person watching the terminal sees one line per webhook and per step; the CLI's requests and polls only at LOG_LEVEL=debug.
+    requestLogLevel: pretty ? 'debug' : 'info',
   })
   const api = listen('API_PORT', env.API_PORT, () => apiApp.listen({ port: env.API_PORT, reusePort: false }))
   started.push(() => api.stop())
