@@ -260,7 +260,7 @@ export type Json<T> = T extends Date
       : T
 
 const runsByStatus = v.pipe(
-  v.object({ queued: count, running: count, succeeded: count, failed: count, debounced: count }),
+  v.object({ queued: count, waiting: count, running: count, succeeded: count, failed: count, debounced: count }),
   v.description('Runs created in the window, by their status now'),
 )
 

@@ -209,6 +209,10 @@ const shownStatus = (sql: Sql) => sql`
 const withWaitTimes = <Summary extends { wait: RunWait | null }>(run: Summary): Summary =>
   run.wait ? { ...run, wait: { ...run.wait, since: new Date(run.wait.since), until: new Date(run.wait.until) } } : run
 
+/** Whether run `r`, queued or running, is held back: by a flow limit, or by a delay or a retry's backoff until later. */
+export const isHeldBack = (sql: Sql) => sql`
+  (r.status in ('queued', 'running') and (exists (select 1 from flow_waits f where f.run_id = r.id) or ${dueLaterOfRun(sql)} is not null))`
+
 /** When run `r`'s next step is due, if later than now because a delay or a retry holds it back (null otherwise). */
 const dueLaterOfRun = (sql: Sql) => sql`
   (select min(o.available_at) as due from outbox o join run_steps s on s.run_id = o.run_id and s.index = o.step_index
