@@ -25,11 +25,13 @@ export type ApiOptions = {
   bodyLimits: BodyLimits
   rateLimits: AuthRateLimits
   scheduleLimits: ScheduleLimits
+  /** The level of each request's line: `debug` in a person's terminal under `bun run dev`, where the CLI's own requests and polls are noise. */
+  requestLogLevel?: 'info' | 'debug'
 }
 
-export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, targetScope, log, bodyLimits, rateLimits, scheduleLimits }: ApiOptions) =>
+export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, targetScope, log, bodyLimits, rateLimits, scheduleLimits, requestLogLevel = 'info' }: ApiOptions) =>
   new Elysia()
-    .use(requestHandling(log))
+    .use(requestHandling(log, { countRequests: true, lineLevel: requestLogLevel }))
     .use(jsonBodies(bodyLimits))
     .use(
       openapiDocs(

@@ -5,10 +5,12 @@ import { authRateLimitsFrom, readApiEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
+import { exposeMetricsOf } from '@zap/lib/metrics'
 
 const env = readApiEnv()
 const log = createLogger('api', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
 if (!env.JWT_SECRET) log.warn('JWT_SECRET is not set: using a random secret, so tokens stop working when the API restarts')
+exposeMetricsOf('api')
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE })
 const probeSql = connectProbe(env.DATABASE_URL)
 const database = watchDatabase(probeSql, log)

@@ -115,9 +115,9 @@ describe('signup, login, whoami, logout', () => {
     expect(result.stdout).toContain(ada.email)
   })
 
-  test('a bad token says the login is invalid and how to fix it', async () => {
+  test('a bad ZAP_TOKEN is named as the variable at fault, not the saved login', async () => {
     const result = await zapIn({ ...cleanEnv(stack.apiUrl), ZAP_TOKEN: 'not-a-jwt' })(['whoami'])
     expect(result.exitCode).toBe(1)
-    expect(result.stderr.trim()).toBe('Error: Your login is invalid or has expired. Run: zap login')
+    expect(result.stderr.trim()).toBe('Error: The ZAP_TOKEN environment variable holds a token the API does not accept (invalid or expired). Set it to a valid token, or unset it to use your saved login.')
   })
 })

@@ -12,6 +12,8 @@ export class CliError extends Error {
 
 export const notLoggedIn = () => new CliError(`Not logged in. Run: ${zapCommand} login`)
 export const sessionExpired = () => new CliError(`Your login is invalid or has expired. Run: ${zapCommand} login`)
+export const envTokenRejected = () =>
+  new CliError('The ZAP_TOKEN environment variable holds a token the API does not accept (invalid or expired). Set it to a valid token, or unset it to use your saved login.')
 export const interrupted = () => new CliError('Cancelled.', 130)
 export const choseCancel = () => new CliError('Cancelled.', 0)
 

@@ -1,5 +1,5 @@
-import { zapCommand } from './env.ts'
-import { CliError, notLoggedIn, sessionExpired } from './errors.ts'
+import { env, zapCommand } from './env.ts'
+import { CliError, envTokenRejected, notLoggedIn, sessionExpired } from './errors.ts'
 
 type ErrorBody = { error?: { code?: string; message?: string } }
 
@@ -28,8 +28,9 @@ export async function send<T>(url: string, init: RequestInit, service: Service):
 function describeFailure(status: number, body: ErrorBody, url: string, init: RequestInit) {
   const code = body?.error?.code ?? `http_${status}`
   const message = body?.error?.message ?? `HTTP ${status}`
-  const sentToken = new Headers(init.headers).has('authorization')
-  if (code === 'unauthorized') return sentToken ? sessionExpired() : notLoggedIn()
+  const sentToken = new Headers(init.headers).get('authorization')
+  // ZAP_TOKEN comes before the saved login: a refused one is the variable's fault, not the login's.
+  if (code === 'unauthorized') return sentToken === null ? notLoggedIn() : env.token && sentToken === `Bearer ${env.token}` ? envTokenRejected() : sessionExpired()
   if (code === 'not_found') return new CliError(`${message}. ${listHint(url)}`)
   if (code === 'invalid_input' || code === 'invalid_body') return new CliError(`Invalid input: ${message}`)
   if (status >= 500) return new CliError(`${url} failed (${status} ${code}): ${message}. Try again; if it persists, check the service logs.`)

@@ -21,6 +21,22 @@ const statusColors: Record<string, (text: string) => string> = {
   disabled: paint.dim,
 }
 
+// C0 controls (newlines and tabs too), DEL, C1 controls and the bidirectional overrides: what a sender's
+// text could use to move the cursor, clear the screen, retitle the terminal or reorder what is shown.
+const controls = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+const controlsButNewline = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+
+/** Text from outside (a webhook, a target's answer, a step's output) made inert for a terminal: each control character shows as its escape, such as \x1b. */
+export const inert = (text: string) => text.replace(controls, escapeControl)
+
+/** `value` as JSON laid out over lines (its strings escape their own line breaks), made inert. */
+export const inertJson = (value: unknown, spacing?: number) => (JSON.stringify(value, null, spacing) ?? 'null').replace(controlsButNewline, escapeControl)
+
+function escapeControl(char: string) {
+  const code = char.charCodeAt(0)
+  return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`
+}
+
 export const paintStatus = (status: string, text = status) => (statusColors[status] ?? String)(text)
 
 export function printJson(value: unknown) {
@@ -59,10 +75,13 @@ export function duration(from: string | null, to: string | null) {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`
 }
 
-/** Shows a spinner while the work runs, only when stdout is a terminal. */
+/**
+ * Shows a spinner on stderr while the work runs, only on a terminal that takes colour: it is drawn with
+ * cursor escapes, which NO_COLOR asks to leave out. Cleared, it leaves nothing behind.
+ */
 export async function withSpinner<T>(message: string, work: Promise<T>): Promise<T> {
-  if (!env.terminal) return work
-  const spin = spinner()
+  if (!env.color || process.stderr.isTTY !== true) return work
+  const spin = spinner({ withGuide: false, output: process.stderr })
   spin.start(message)
   try {
     return await work

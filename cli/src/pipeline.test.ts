@@ -16,6 +16,20 @@ afterAll(async () => {
 
 const httpStep = (path: string) => `http:${JSON.stringify({ url: `${target.url}${path}` })}`
 
+describe('a run paused by a delay', () => {
+  test('shows as waiting in runs show and runs list, is found by --status waiting and not by --status running', async () => {
+    const zap = await ada.zapJson(['zaps', 'create', '--name', 'Later', '--step', 'delay:{"seconds":3600}', '--step', logStep()])
+    const { runId } = await ada.zapJson(['trigger', zap.id, '--data', '{}'])
+    const shownStatus = async () => (await ada.zapJson(['runs', 'show', runId])).status as string
+    for (let tries = 0; tries < 100 && (await shownStatus()) !== 'waiting'; tries++) await Bun.sleep(100)
+    expect(await shownStatus()).toBe('waiting')
+    const ids = async (status: string) => (await ada.zapJson(['runs', 'list', '--zap', zap.id, '--status', status])).map((run: { id: string }) => run.id)
+    expect(await ids('waiting')).toEqual([runId])
+    expect(await ids('running')).toEqual([])
+    expect((await ada.zap(['runs', 'show', runId])).stdout).toMatch(/^Status:\s+waiting$/m)
+  }, 30_000)
+})
+
 describe('zap trigger --wait with the processor and worker running', () => {
   test('follows the run, printing each step as it completes, and exits 0 when it succeeds', async () => {
     const zap = await ada.zapJson(['zaps', 'create', '--name', 'Waited', '--step', logStep(), '--step', httpStep('/ok')])

@@ -1,7 +1,7 @@
 import type { Api } from './api.ts'
 import { zapCommand } from './env.ts'
 import { CliError } from './errors.ts'
-import { printJson } from './output.ts'
+import { inert, printJson } from './output.ts'
 import { stepLine, stepOutput } from './run-view.ts'
 import type { Run } from './types.ts'
 
@@ -40,6 +40,6 @@ async function followRun(api: Api, runId: string, { json, verbose, fromStep = 0 
 
 function runFailed(run: Run) {
   const step = run.steps.find((candidate) => candidate.status === 'failed')
-  const where = step ? ` at step ${step.index + 1} (${step.type}): ${step.error}` : ''
+  const where = step ? ` at step ${step.index + 1} (${step.type}): ${inert(step.error ?? '')}` : ''
   return new CliError(`Run ${run.id} failed${where}. Replay it: ${zapCommand} runs replay ${run.id}`)
 }

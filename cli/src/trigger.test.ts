@@ -62,7 +62,7 @@ describe('zap trigger', () => {
     const disabled = await ada.zapJson(['zaps', 'create', '--name', 'Off', '--step', logStep(), '--disabled'])
     const result = await ada.zap(['trigger', disabled.id, '--data', '{}'])
     expect(result.exitCode).toBe(1)
-    expect(result.stderr.trim()).toBe('Error: This zap is disabled; enable it to accept webhooks')
+    expect(result.stderr.trim()).toBe(`Error: Zap ${disabled.id} is disabled, so its webhook refuses requests. Enable it: zap zaps enable ${disabled.id}`)
   })
 
   test('an unknown zap is not found', async () => {

@@ -1,6 +1,6 @@
 import { zapCommand } from './env.ts'
 import cronstrue from 'cronstrue'
-import { ago, localTime, paint, paintStatus, printFields, printTable } from './output.ts'
+import { ago, inert, inertJson, localTime, paint, paintStatus, printFields, printTable } from './output.ts'
 import type { Zap } from './types.ts'
 
 export const zapState = (zap: Zap) => paintStatus(zap.enabled ? 'enabled' : 'disabled')
@@ -8,14 +8,14 @@ export const zapState = (zap: Zap) => paintStatus(zap.enabled ? 'enabled' : 'dis
 export function printZapTable(zaps: Zap[]) {
   printTable(
     ['ID', 'NAME', 'STATE', 'VERSION', 'STEPS', 'SCHEDULE', 'CREATED'],
-    zaps.map((zap) => [zap.id, zap.name, zapState(zap), `v${zap.version}`, zap.steps.map((step) => step.type).join(' > '), zap.schedule?.cron ?? '-', ago(zap.createdAt)]),
+    zaps.map((zap) => [zap.id, inert(zap.name), zapState(zap), `v${zap.version}`, zap.steps.map((step) => step.type).join(' > '), zap.schedule?.cron ?? '-', ago(zap.createdAt)]),
   )
 }
 
 export function printZap(zap: Zap) {
   printFields([
     ['Id', zap.id],
-    ['Name', paint.bold(zap.name)],
+    ['Name', paint.bold(inert(zap.name))],
     ['State', zapState(zap)],
     ['Version', `v${zap.version}`],
     ['Webhook', paint.cyan(zap.webhookUrl)],
@@ -29,7 +29,7 @@ export function printZap(zap: Zap) {
     ['Updated', `${zap.updatedAt} (${ago(zap.updatedAt)})`],
   ])
   console.log(`\n${paint.bold('Steps')}`)
-  zap.steps.forEach((step, index) => console.log(`  ${index + 1}. ${paint.cyan(step.type)}${step.id ? ` (${step.id})` : ''} ${JSON.stringify(step.config)}`))
+  zap.steps.forEach((step, index) => console.log(`  ${index + 1}. ${paint.cyan(step.type)}${step.id ? ` (${step.id})` : ''} ${inertJson(step.config)}`))
 }
 
 function scheduleFields(schedule: NonNullable<Zap['schedule']>, nextRuns: string[]): [string, string][] {

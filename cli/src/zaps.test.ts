@@ -79,6 +79,15 @@ describe('zaps create', () => {
     expect(result.stderr).toStartWith('Error: Invalid input: steps.0.config.url')
   })
 
+  test('a step without a required field, or with one it does not know, names the field', async () => {
+    const missing = await ada.zap(['zaps', 'create', '--name', 'Bare', '--step', 'log'])
+    expect(missing.exitCode).toBe(1)
+    expect(missing.stderr.trim()).toBe('Error: Invalid input: steps.0.config.message: message is required')
+    const unknown = await ada.zap(['zaps', 'create', '--name', 'Extra', '--step', 'log:{"message":"hi","colour":"red"}'])
+    expect(unknown.exitCode).toBe(1)
+    expect(unknown.stderr.trim()).toBe('Error: Invalid input: steps.0.config.colour: colour is not a known field')
+  })
+
   test.each([
     ['a missing file', () => '/nonexistent/zap.json', 'File not found: /nonexistent/zap.json'],
     ['a file that is not JSON', () => writeTemp('bad.json', '{"name": '), 'is not valid JSON'],
@@ -183,9 +192,10 @@ describe('zaps edit, enable, disable, delete', () => {
   })
 })
 
-test('zap steps lists the catalog from the API, required fields starred', async () => {
+test('zap steps lists the catalog from the API, required fields starred, and each shape of a config that takes several', async () => {
   const text = await ada.zap(['steps'])
   expect(text.stdout).toMatch(/^http\s+method, url\*, headers, body, timeoutMs, rateLimit\s+Send an HTTP request/m)
+  expect(text.stdout).toMatch(/^delay\s+seconds\* \| until\*\s+Wait for/m)
   const steps = await ada.zapJson(['steps'])
   expect(steps.map((step: { type: string }) => step.type)).toContain('log')
 })

@@ -4,9 +4,9 @@ import { acceptRun } from '@zap/sql/runs'
 import type { Trigger } from '@zap/lib/resources'
 import { outboxNotifier } from '@zap/sql/outbox'
 import { HttpError, notFound } from '@zap/lib/errors'
-import { requestHandling } from '@zap/lib/http'
+import { addToRequestLine, requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
-import { health, metricsRoute, type DatabaseWatch } from '@zap/lib/health'
+import { health, type DatabaseWatch } from '@zap/lib/health'
 import { webhookIngestSeconds, webhooksReceived } from '@zap/lib/metrics'
 import { isDatabaseDown } from '@zap/lib/database'
 import { openapiDocs } from '@zap/lib/openapi'
@@ -18,10 +18,11 @@ import { findZapVerify } from '@zap/sql/zaps'
 import { recordRejection, type RejectionKind } from '@zap/sql/rejections'
 import type { Verify } from '@zap/lib/verify'
 import { hooksDocument } from './document.ts'
+import { defaultMaxRequestsPerAddress, senderSlots } from './senders.ts'
 import { webhookLimits } from './limits.ts'
 import type { RateLimit } from '@zap/sql/rate-limits'
 import { ingestion, type IngestLimits } from './ingest.ts'
-import { endSpan, SpanKind, startSpan, traceParentOf, type Span } from '@zap/lib/trace'
+import { endSpan, SpanKind, startSpan, traceIdOf, traceParentOf, type Span } from '@zap/lib/trace'
 
 export type HooksOptions = {
   sql: Sql
@@ -30,17 +31,22 @@ export type HooksOptions = {
   maxJsonDepth: number
   webhookRateLimit: RateLimit
   ingestLimits: IngestLimits
+  /** Webhook requests one sender address may have in flight; HOOKS_MAX_REQUESTS_PER_ADDRESS. */
+  maxRequestsPerAddress?: number
   log: Logger
 }
 
-export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhookRateLimit, ingestLimits, log }: HooksOptions) {
+export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhookRateLimit, ingestLimits, maxRequestsPerAddress = defaultMaxRequestsPerAddress, log }: HooksOptions) {
   const wakeRelays = outboxNotifier(sql)
   const limitWebhook = webhookLimits(sql, webhookRateLimit)
   const ingest = ingestion(sql, ingestLimits)
+  const withSenderSlot = senderSlots(maxRequestsPerAddress)
 
   async function receive(span: Span | null, request: Request, senderIp: SenderIp, zapIdAsTyped: string, ownerIdAsTyped?: string) {
     const { zapId, ownerId } = idsOf(zapIdAsTyped, ownerIdAsTyped)
     span?.setAttribute('zap.zap_id', zapId)
+    const traceParent = traceParentOf(span)
+    addToRequestLine(request, { zapId, trace_id: traceIdOf(traceParent) })
     const deadline = ingest.deadline()
     await deadline.before(limitWebhook(zapId))
     const bytes = await readLimitedBody(request, maxBodyBytes)
@@ -59,7 +65,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
     if (idempotencyKey !== null && Buffer.byteLength(idempotencyKey) > maxIdempotencyKeyBytes) {
       throw new HttpError(400, 'invalid_idempotency_key', `Idempotency-Key (or webhook-id) is longer than ${maxIdempotencyKeyBytes} bytes`)
     }
-    const input = { zapId, ownerId, trigger, idempotencyKey, verified: false, traceParent: traceParentOf(span) }
+    const input = { zapId, ownerId, trigger, idempotencyKey, verified: false, traceParent }
     const gathered = await ingest.storeGathered(deadline, input)
     const result = gathered.outcome !== 'needs_transaction' ? gathered : await ingest.store(deadline, async (tx) => {
       const first = await acceptRun(tx, input)
@@ -82,9 +88,11 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
         return handshake(Response.json({ challenge: result.challenge }))
       case 'accepted':
         span?.setAttribute('zap.run_id', result.runId)
+        addToRequestLine(request, { runId: result.runId })
         wakeRelays()
         return new Response(JSON.stringify({ runId: result.runId, ...(result.debouncedInto ? { debouncedInto: result.debouncedInto } : {}) }), { status: 202, headers: jsonHeaders })
       case 'duplicate':
+        addToRequestLine(request, { runId: result.runId })
         return new Response(JSON.stringify({ runId: result.runId, duplicate: true }), { status: 200, headers: jsonHeaders })
       case 'disabled':
         throw new HttpError(409, 'zap_disabled', 'This zap is disabled; enable it to accept webhooks')
@@ -117,21 +125,26 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
 
   type Server = { requestIP(request: Request): { address: string } | null } | null
   type Context<Params> = { request: Request; params: Params; server: Server }
-  // Looked up only for a rejection, which records it.
-  const senderOf = (request: Request, server: Server): SenderIp => () => server?.requestIP(request)?.address ?? null
   // Each handler names the parts of the context it reads: Elysia prepares only those (given the whole context, it parses the cookies too).
-  const byZap = ({ request, params, server }: Context<{ zapId: string }>) => counted((span) => receive(span, request, senderOf(request, server), params.zapId))
+  const byZap = ({ request, params, server }: Context<{ zapId: string }>) => counted(slotted(request, server, (span, senderIp) => receive(span, request, senderIp, params.zapId)))
   const byOwner = ({ request, params, server }: Context<{ userId: string; zapId: string }>) =>
-    counted((span) => receive(span, request, senderOf(request, server), params.zapId, params.userId))
-  const checkByZap = ({ request, params, server }: Context<{ zapId: string }>) => counted(() => answerSubscription(request, senderOf(request, server), params.zapId))
+    counted(slotted(request, server, (span, senderIp) => receive(span, request, senderIp, params.zapId, params.userId)))
+  const checkByZap = ({ request, params, server }: Context<{ zapId: string }>) => counted(slotted(request, server, (_, senderIp) => answerSubscription(request, senderIp, params.zapId)))
   const checkByOwner = ({ request, params, server }: Context<{ userId: string; zapId: string }>) =>
-    counted(() => answerSubscription(request, senderOf(request, server), params.zapId, params.userId))
+    counted(slotted(request, server, (_, senderIp) => answerSubscription(request, senderIp, params.zapId, params.userId)))
+
+  /** Runs `receive` in one of its sender address's slots. */
+  function slotted(request: Request, server: Server, receive: (span: Span | null, senderIp: SenderIp) => Promise<Response>) {
+    return (span: Span | null) => {
+      const address = server?.requestIP(request)?.address ?? null
+      return withSenderSlot(address, () => receive(span, () => address))
+    }
+  }
 
   return new Elysia()
     .use(requestHandling(log))
     .use(openapiDocs(hooksDocument))
     .use(health(database))
-    .use(metricsRoute)
     .post('/hooks/:zapId', byZap, { parse: 'none' })
     .put('/hooks/:zapId', byZap, { parse: 'none' })
     .patch('/hooks/:zapId', byZap, { parse: 'none' })

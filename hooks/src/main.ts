@@ -1,12 +1,13 @@
 import { connect, connectProbe } from '@zap/sql/db'
 import { watchDatabase } from '@zap/lib/health'
 import { createHooks } from './app.ts'
-import { hooksLimitsFrom, readHooksEnv } from './env.ts'
+import { hooksLimitsFrom, hooksListenOptions, readHooksEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 import { tracingSettingsFrom } from '@zap/lib/env'
 import { startTracing } from '@zap/lib/trace'
+import { exposeMetricsOf, serveMetrics } from '@zap/lib/metrics'
 
 const env = readHooksEnv()
 const log = createLogger('hooks', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
@@ -15,13 +16,18 @@ const stopTracing = await startTracing('hooks', tracingSettingsFrom(env))
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE, statementTimeoutMs: 2 * env.INGEST_TIMEOUT_MS })
 const probeSql = connectProbe(env.DATABASE_URL)
 const database = watchDatabase(probeSql, log)
-const app = createHooks({ sql, database, log, ...hooksLimitsFrom(env) }).listen({ port: env.HOOKS_PORT, reusePort: false })
+const app = createHooks({ sql, database, log, ...hooksLimitsFrom(env) }).listen(hooksListenOptions(env, env.HOOKS_PORT))
 
-log.info({ port: app.server?.port }, `zap hooks listening on http://localhost:${app.server?.port}`)
+exposeMetricsOf('hooks')
+// An operator's port, never the public one webhooks arrive on.
+const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
+
+log.info({ port: app.server?.port, metricsPort: env.METRICS_PORT }, `zap hooks listening on http://localhost:${app.server?.port}`)
 
 containDependencyErrors(log)
 stopOnSignals(async () => {
   database.stop()
+  await metricsServer.stop()
   await app.stop()
   await Promise.all([sql.end({ timeout: 5 }), probeSql.end({ timeout: 1 })])
   await stopTracing()

@@ -58,7 +58,7 @@ export const databaseUrl = v.pipe(
 
 export const logLevel = v.optional(v.picklist(logLevels, `LOG_LEVEL must be one of ${logLevels.join(', ')}`), 'info')
 
-/** METRICS_PORT of the processor and the worker: `/metrics`, `/healthz` and `/readyz` there, none when unset. */
+/** METRICS_PORT of hooks, the processor and the worker: `/metrics`, `/healthz` and `/readyz` there, none when unset. */
 export const metricsPort = v.optional(v.pipe(v.string(), v.toNumber(), v.integer(), v.minValue(1), v.maxValue(65535)))
 
 /** OpenTelemetry tracing, on when OTEL_EXPORTER_OTLP_ENDPOINT is set; OTEL_BSP_SCHEDULE_DELAY is how often spans are sent. */

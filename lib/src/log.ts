@@ -8,7 +8,7 @@ export type LogLevel = (typeof logLevels)[number]
 
 /**
  * The one logger of a process: one JSON object per line on stdout (`level`, `time`, `service`, `msg`),
- * or coloured lines for a person when `pretty`. Errors go under `err` with their stack.
+ * or coloured lines for a person when `pretty`, one line per entry. Errors go under `err` with their stack.
  */
 export function createLogger(service: string, { level, pretty: forPerson }: { level: LogLevel; pretty: boolean }): Logger {
   const options: pino.LoggerOptions = {
@@ -18,7 +18,7 @@ export function createLogger(service: string, { level, pretty: forPerson }: { le
     formatters: { level: (label) => ({ level: label }) },
   }
   // Loaded only for a person's terminal: pino-pretty and what it pulls in cost a service 4 MB resident.
-  if (forPerson) return pino(options, (require('pino-pretty') as typeof pinoPretty)({ colorize: true, ignore: 'service', sync: true }))
+  if (forPerson) return pino(options, (require('pino-pretty') as typeof pinoPretty)({ colorize: true, ignore: 'service', singleLine: true, sync: true }))
   // Lines are written 4 KB at a time, and what is buffered every 250 ms and at exit: a write per line,
   // at thousands of requests a second, cost hooks about a tenth of its throughput (docs/performance.md).
   // Synchronous writes: buffered asynchronous ones to a pipe sometimes stopped for good under Bun.

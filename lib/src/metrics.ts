@@ -1,16 +1,18 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client'
 import type { Sql } from 'postgres'
 import type { Logger } from './log.ts'
 import { version } from './version.ts'
 
 /**
- * The process's one registry: process metrics and zap's own. No label names a zap or a user, so the
- * number of series stays bounded whatever the tenants do.
+ * The process's one registry: process metrics, and zap's own for the services this process runs (see
+ * `exposeMetricsOf`). No label names a zap or a user, so the number of series stays bounded whatever the tenants do.
  */
 export const metrics = new Registry()
 collectDefaultMetrics({ register: metrics })
 
 const registers = [metrics]
+// Recorded wherever they are used, scraped only where `exposeMetricsOf` adds them.
+const unexposed: Registry[] = []
 
 new Gauge({ name: 'zap_build_info', help: "zap's version; always 1", labelNames: ['version'] as const, registers }).set({ version }, 1)
 
@@ -18,7 +20,7 @@ export const webhooksReceived = new Counter({
   name: 'zap_webhooks_received_total',
   help: 'Webhook requests by outcome (accepted, duplicate, handshake, rejected = 4xx, failed = 5xx) and the error code that rejected them',
   labelNames: ['outcome', 'reason'] as const,
-  registers,
+  registers: unexposed,
 })
 
 export const webhookIngestSeconds = new Histogram({
@@ -26,20 +28,20 @@ export const webhookIngestSeconds = new Histogram({
   help: 'Time from a webhook request to its answer, by outcome',
   labelNames: ['outcome'] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-  registers,
+  registers: unexposed,
 })
 
 export const messagesPublished = new Counter({
   name: 'zap_outbox_messages_published_total',
   help: 'Step messages the outbox relay handed to the transport',
-  registers,
+  registers: unexposed,
 })
 
 export const stepExecutions = new Counter({
   name: 'zap_step_executions_total',
   help: 'Step attempts recorded, by step type and outcome (succeeded, failed, retrying, waiting)',
   labelNames: ['type', 'outcome'] as const,
-  registers,
+  registers: unexposed,
 })
 
 export const stepSeconds = new Histogram({
@@ -47,34 +49,61 @@ export const stepSeconds = new Histogram({
   help: 'Time one step attempt took, by step type',
   labelNames: ['type'] as const,
   buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  registers,
+  registers: unexposed,
 })
 
 export const retriesScheduled = new Counter({
   name: 'zap_step_retries_scheduled_total',
   help: 'Failed step attempts that were scheduled to run again',
-  registers,
+  registers: unexposed,
 })
 
 export const runsFinished = new Counter({
   name: 'zap_runs_finished_total',
   help: 'Runs that ended, by status (succeeded, failed); a failed run with an automatic replay ahead is not counted until it ends',
   labelNames: ['status'] as const,
-  registers,
+  registers: unexposed,
 })
 
 export const runsPruned = new Counter({
   name: 'zap_runs_pruned_total',
   help: 'Finished runs deleted past their retention, with their steps and history',
-  registers,
+  registers: unexposed,
 })
 
 export const alertsSent = new Counter({
   name: 'zap_failure_alerts_total',
   help: 'Failure alert deliveries by channel (webhook, email) and outcome (delivered, failed after its tries)',
   labelNames: ['channel', 'outcome'] as const,
-  registers,
+  registers: unexposed,
 })
+
+export const httpRequests = new Counter({
+  name: 'zap_http_requests_total',
+  help: 'API requests answered, by method, route (its pattern, such as /api/v1/zaps/:id) and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers: unexposed,
+})
+
+export const httpRequestSeconds = new Histogram({
+  name: 'zap_http_request_duration_seconds',
+  help: 'Time from an API request to its answer, by method and route',
+  labelNames: ['method', 'route'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: unexposed,
+})
+
+const metricsOf: Record<'api' | 'hooks' | 'processor' | 'worker', Metric[]> = {
+  api: [httpRequests, httpRequestSeconds],
+  hooks: [webhooksReceived, webhookIngestSeconds],
+  processor: [messagesPublished, runsPruned],
+  worker: [stepExecutions, stepSeconds, retriesScheduled, runsFinished, alertsSent],
+}
+
+/** Adds the metrics of the services this process runs to what a scrape reads: each service shows only its own. */
+export function exposeMetricsOf(...services: (keyof typeof metricsOf)[]) {
+  for (const metric of services.flatMap((service) => metricsOf[service])) metrics.registerMetric(metric)
+}
 
 /** Outbox gauges read from the database once per scrape; a failed read leaves the last values. */
 export function watchOutbox(read: () => Promise<{ depth: number; oldestDueSeconds: number }>, log: Logger) {
@@ -112,7 +141,7 @@ export function watchConsumerLag(read: () => Promise<PartitionLag[]>, log: Logge
 }
 
 /**
- * The metrics port of a service without HTTP of its own (`/metrics`, `/healthz` and `/readyz`), when
+ * The metrics port of a service (`/metrics`, `/healthz` and `/readyz`), apart from any public port, when
  * `port` is set; readiness is checked through a probe client of its own. `stop` closes both.
  */
 export async function serveMetrics(port: number | undefined, openProbe: () => Sql, log: Logger) {

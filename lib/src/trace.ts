@@ -50,6 +50,12 @@ export function traceParentOf(span: Span | null): string | null {
   return carrier.traceparent ?? null
 }
 
+/** The trace id a W3C traceparent names, for log lines to carry as `trace_id` while tracing is on; undefined otherwise. */
+export function traceIdOf(traceParent: string | null | undefined): string | undefined {
+  if (!tracing || !traceParent) return undefined
+  return /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceParent)?.[1]
+}
+
 /** Adds what came of `span`, marked as an error when `failed`; never an error's message, which may quote a payload. */
 export function describeSpan(span: Span | null, attributes: Attributes, failed = false) {
   if (!span) return

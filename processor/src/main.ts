@@ -9,7 +9,7 @@ import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 import { tracingSettingsFrom } from '@zap/lib/env'
 import { startTracing } from '@zap/lib/trace'
-import { serveMetrics, watchOutbox } from '@zap/lib/metrics'
+import { exposeMetricsOf, serveMetrics, watchOutbox } from '@zap/lib/metrics'
 import { outboxNotifier, outboxStats } from '@zap/sql/outbox'
 
 const env = readProcessorEnv()
@@ -23,6 +23,7 @@ const transport = await connectKafkaTransport(kafka, env.KAFKA_TOPIC)
 const relay = startRelay({ sql, transport, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
 const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
 const scheduler = startScheduler({ sql, log, wakeRelays: outboxNotifier(sql), ...schedulerOptionsFrom(env) })
+exposeMetricsOf('processor')
 watchOutbox(() => outboxStats(sql), log)
 const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
 log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)

@@ -197,11 +197,12 @@ export async function listRuns(
   const runs = await sql<RunSummary[]>`
     select r.id, r.zap_id as "zapId", r.version, ${shownStatus(sql)}, r.replay, r.debounced_into as "debouncedInto",
       r.created_at as "createdAt", r.finished_at as "finishedAt"
-    from runs r left join lateral ${waitOfRun(sql)} w on true
+    from runs r left join lateral ${waitOfRun(sql)} w on true left join lateral ${dueLaterOfRun(sql)} d on true
     where r.user_id = ${userId}
       ${filter.zapId ? sql`and r.zap_id = ${filter.zapId}` : sql``}
-      ${filter.status === 'waiting' ? sql`and w.wait is not null and r.status in ('queued', 'running')` : sql``}
-      ${filter.status && filter.status !== 'waiting' ? sql`and r.status = ${filter.status}` : sql``}
+      ${filter.status === 'waiting' ? sql`and (w.wait is not null or d.due is not null) and r.status in ('queued', 'running')` : sql``}
+      ${filter.status === 'running' || filter.status === 'queued' ? sql`and r.status = ${filter.status} and w.wait is null and d.due is null` : sql``}
+      ${filter.status && !['waiting', 'running', 'queued'].includes(filter.status) ? sql`and r.status = ${filter.status}` : sql``}
       ${filter.cursor ? sql`and r.id < ${filter.cursor}` : sql``}
     order by r.id desc
     limit ${filter.limit + 1}`
@@ -209,13 +210,23 @@ export async function listRuns(
   return { runs: page, nextCursor: runs.length > filter.limit ? page.at(-1)!.id : null }
 }
 
+// Read only when runs are shown: waiting is derived, never written by the worker.
 const shownStatus = (sql: Sql) => sql`
-  case when w.wait is not null and r.status in ('queued', 'running') then 'waiting' else r.status end as status,
+  case when (w.wait is not null or d.due is not null) and r.status in ('queued', 'running') then 'waiting' else r.status end as status,
   case when r.status in ('queued', 'running') then w.wait end as wait`
 
 // The wait comes as JSON, with its times as text.
 const withWaitTimes = <Summary extends { wait: RunWait | null }>(run: Summary): Summary =>
   run.wait ? { ...run, wait: { ...run.wait, since: new Date(run.wait.since), until: new Date(run.wait.until) } } : run
+
+/** Whether run `r`, queued or running, is held back: by a flow limit, or by a delay or a retry's backoff until later. */
+export const isHeldBack = (sql: Sql) => sql`
+  (r.status in ('queued', 'running') and (exists (select 1 from flow_waits f where f.run_id = r.id) or ${dueLaterOfRun(sql)} is not null))`
+
+/** When run `r`'s next step is due, if later than now because a delay or a retry holds it back (null otherwise). */
+const dueLaterOfRun = (sql: Sql) => sql`
+  (select min(o.available_at) as due from outbox o join run_steps s on s.run_id = o.run_id and s.index = o.step_index
+   where o.run_id = r.id and o.available_at > now() and s.status in ('retrying', 'waiting'))`
 
 /** The stored webhook request of run `r`, as the API shows it and templates see it. */
 export const triggerOfRun = (sql: Sql) => sql`
@@ -228,7 +239,7 @@ export async function findRun(sql: Sql, userId: string, id: string): Promise<Run
       r.created_at as "createdAt", r.started_at as "startedAt",
       r.finished_at as "finishedAt", v.steps, ${triggerOfRun(sql)} as trigger
     from runs r join zap_versions v on v.zap_id = r.zap_id and v.version = r.version
-    left join lateral ${waitOfRun(sql)} w on true
+    left join lateral ${waitOfRun(sql)} w on true left join lateral ${dueLaterOfRun(sql)} d on true
     where r.id = ${id} and r.user_id = ${userId}`
   if (!run) return null
   const recorded = await sql<RunStep[]>`

@@ -1,5 +1,6 @@
 import type { Sql } from 'postgres'
 import type { StatusSummary } from '@zap/lib/resources'
+import { isHeldBack } from './runs.ts'
 
 const maxZapsShown = 20
 
@@ -8,9 +9,10 @@ export async function userStatus(sql: Sql, userId: string): Promise<StatusSummar
   const [row] = await sql<{ counts: { status: string; hour: number; day: number }[] | null; oldest: StatusSummary['oldestQueued']; failures: StatusSummary['failuresByZap'] | null }[]>`
     select
       (select json_agg(c) from (
-        select status, count(*) filter (where created_at > now() - interval '1 hour')::int as hour, count(*)::int as day
-        from runs where user_id = ${userId} and created_at > now() - interval '1 day'
-        group by status
+        select case when ${isHeldBack(sql)} then 'waiting' else r.status end as status,
+          count(*) filter (where r.created_at > now() - interval '1 hour')::int as hour, count(*)::int as day
+        from runs r where r.user_id = ${userId} and r.created_at > now() - interval '1 day'
+        group by 1
       ) c) as counts,
       (select json_build_object('runId', r.id, 'zapId', r.zap_id, 'createdAt', r.created_at,
           'ageSeconds', floor(extract(epoch from now() - r.created_at))::int)
@@ -25,7 +27,7 @@ export async function userStatus(sql: Sql, userId: string): Promise<StatusSummar
         limit ${maxZapsShown}
       ) f) as failures`
   const byStatus = (window: 'hour' | 'day') => {
-    const counts = { queued: 0, running: 0, succeeded: 0, failed: 0, debounced: 0 }
+    const counts = { queued: 0, waiting: 0, running: 0, succeeded: 0, failed: 0, debounced: 0 }
     for (const count of row!.counts ?? []) counts[count.status as keyof typeof counts] = count[window]
     return counts
   }

@@ -28,7 +28,8 @@ describe('compose.yaml', () => {
     expect(services.migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } })
     expect(services.processor.depends_on).toMatchObject({ migrate: { condition: 'service_completed_successfully' }, kafka: { condition: 'service_healthy' } })
     for (const name of ['postgres', 'kafka', 'api', 'hooks', 'processor', 'worker']) expect(services[name].healthcheck).toBeDefined()
-    expect([services.processor.environment.METRICS_PORT, services.worker.environment.METRICS_PORT].map(String)).toEqual(['9464', '9464'])
+    expect([services.hooks.environment.METRICS_PORT, services.processor.environment.METRICS_PORT, services.worker.environment.METRICS_PORT].map(String)).toEqual(['9464', '9464', '9464'])
+    expect(services.hooks.ports.map(String)).toEqual(['3002:3002'])
     expect(services.api.environment.JWT_SECRET).toBe('a'.repeat(32))
   })
 

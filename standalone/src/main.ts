@@ -5,11 +5,12 @@ import { migrate } from '@zap/sql/migrate'
 import { createApi } from '@zap/api/app'
 import { authRateLimitsFrom } from '@zap/api/env'
 import { createHooks } from '@zap/hooks/app'
-import { hooksLimitsFrom } from '@zap/hooks/env'
+import { hooksLimitsFrom, hooksListenOptions } from '@zap/hooks/env'
 import { createStepHandler } from '@zap/worker/handler'
 import { alertOptionsFrom, executeOptionsFrom } from '@zap/worker/env'
 import { startAlerts } from '@zap/worker/alerts'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
+import { exposeMetricsOf } from '@zap/lib/metrics'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import type { TargetScope } from '@zap/worker/targets'
@@ -23,7 +24,8 @@ import { jwtSecret } from './secret.ts'
 
 /** The whole of zap in one process: PostgreSQL (embedded unless DATABASE_URL), api, hooks, relay and worker. */
 const env = readStandaloneEnv()
-const log = createLogger('zap', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
+const pretty = wantsPrettyLogs()
+const log = createLogger('zap', { level: env.LOG_LEVEL, pretty })
 const dataDir = resolve(env.ZAP_DATA_DIR)
 const targetsLine: Record<TargetScope, string> = {
   loopback: "http steps may call this machine's loopback services (localhost); ALLOW_PRIVATE_TARGETS=false turns it off",
@@ -38,6 +40,7 @@ const stopAll = async () => {
 }
 containDependencyErrors(log)
 stopOnSignals(stopAll, log)
+exposeMetricsOf('api', 'hooks', 'processor', 'worker')
 
 try {
   started.push(lockDataDir(dataDir, env.API_PORT).release)
@@ -69,6 +72,8 @@ try {
     bodyLimits: { maxBytes: env.API_MAX_BODY_BYTES, maxJsonDepth: env.API_MAX_JSON_DEPTH },
     rateLimits: authRateLimitsFrom(env),
     scheduleLimits: { minIntervalSeconds: env.SCHEDULE_MIN_INTERVAL_SECONDS },
+    // A person watching the terminal sees one line per webhook and per step; the CLI's requests and polls only at LOG_LEVEL=debug.
+    requestLogLevel: pretty ? 'debug' : 'info',
   })
   const api = listen('API_PORT', env.API_PORT, () => apiApp.listen({ port: env.API_PORT, reusePort: false }))
   started.push(() => api.stop())
@@ -77,7 +82,7 @@ try {
   started.push(pipeline.stop)
   started.push(startAlerts(alertOptionsFrom(sql, executeOptions, log)).stop)
   const hooksApp = createHooks({ sql, database, log, ...hooksLimitsFrom(env) })
-  const hooks = listen('HOOKS_PORT', env.HOOKS_PORT, () => hooksApp.listen({ port: env.HOOKS_PORT, reusePort: false }))
+  const hooks = listen('HOOKS_PORT', env.HOOKS_PORT, () => hooksApp.listen(hooksListenOptions(env, env.HOOKS_PORT)))
   started.push(() => hooks.stop())
 
   console.log(`zap is ready (pid ${process.pid})

@@ -7,6 +7,7 @@ import { isDatabaseDown } from '@zap/lib/database'
 import type { Logger } from '@zap/lib/log'
 import { runsFinished } from '@zap/lib/metrics'
 import { trackOutage } from '@zap/lib/outage'
+import { traceIdOf } from '@zap/lib/trace'
 import { executeStep, type ExecuteOptions } from './execute.ts'
 import { createStepStore } from './step-store.ts'
 
@@ -23,7 +24,7 @@ export function createStepHandler(sql: Sql, options: ExecuteOptions, log: Logger
   const db = { sql, store: createStepStore(sql, options.batch), wakeRelays: outboxNotifier(sql) }
 
   async function handle(message: StepMessage, onDetached?: () => void) {
-    const stepLog = log.child({ runId: message.runId, step: message.stepIndex, attempt: message.attempt })
+    const stepLog = log.child({ runId: message.runId, step: message.stepIndex, attempt: message.attempt, trace_id: traceIdOf(message.traceParent) })
     for (let failures = 0; ; failures++) {
       try {
         const execution = await executeStep(db, message, options, stepLog, onDetached)

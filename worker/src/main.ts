@@ -9,7 +9,7 @@ import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 import { tracingSettingsFrom } from '@zap/lib/env'
 import { startTracing } from '@zap/lib/trace'
-import { serveMetrics, watchConsumerLag } from '@zap/lib/metrics'
+import { exposeMetricsOf, serveMetrics, watchConsumerLag } from '@zap/lib/metrics'
 
 const env = readWorkerEnv()
 const log = createLogger('worker', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
@@ -29,6 +29,7 @@ const handler = createStepHandler(sql, executeOptions, log)
 const alerts = startAlerts(alertOptionsFrom(sql, executeOptions, log))
 const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
 const lag = consumerLagReader(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP)
+exposeMetricsOf('worker')
 watchConsumerLag(lag.read, log)
 const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
 

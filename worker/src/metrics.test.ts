@@ -13,6 +13,7 @@ target.on('/down', () => new Response('nope', { status: 500 }))
 let api: RunningService
 let hooks: RunningService
 let pipeline: Pipeline
+let hooksMetrics: string
 let processorMetrics: string
 let workerMetrics: string
 
@@ -36,12 +37,13 @@ beforeAll(async () => {
   await migrate(sql)
   await sql.end()
   const own = { DATABASE_URL: databaseUrl }
-  const [processorPort, workerPort] = [await freePort(), await freePort()]
+  const [hooksPort, processorPort, workerPort] = [await freePort(), await freePort(), await freePort()]
+  hooksMetrics = `http://127.0.0.1:${hooksPort}`
   processorMetrics = `http://127.0.0.1:${processorPort}`
   workerMetrics = `http://127.0.0.1:${workerPort}`
   ;[api, hooks, pipeline] = await Promise.all([
     startService('api', own),
-    startService('hooks', own),
+    startService('hooks', { ...own, METRICS_PORT: String(hooksPort) }),
     startPipeline({ ...own, STEP_MAX_ATTEMPTS: '2' }, { processor: { METRICS_PORT: String(processorPort) }, worker: { METRICS_PORT: String(workerPort) } }),
   ])
 }, 120_000)
@@ -52,7 +54,7 @@ afterAll(async () => {
   await onServer(`drop database if exists ${databaseName} with (force)`)
 }, 30_000)
 
-const scrapeAll = async () => ({ hooks: await scrape(hooks.url!), processor: await scrape(processorMetrics), worker: await scrape(workerMetrics) })
+const scrapeAll = async () => ({ hooks: await scrape(hooksMetrics), processor: await scrape(processorMetrics), worker: await scrape(workerMetrics) })
 const lagOf = (worker: Scrape) => worker.value('zap_consumer_lag_messages', { topic: pipeline.topic })
 
 /** Counting starts once the pipeline is idle (the first scrape may still see start-up work). */
@@ -139,12 +141,29 @@ describe('Prometheus metrics', () => {
     expect(after.worker.samples('zap_consumer_lag_messages').filter((sample) => sample.labels.topic === pipeline.topic)).toHaveLength(6)
     expect(after.processor.value('zap_outbox_oldest_due_seconds')).toBe(0)
     // Nothing names a zap or a user.
+    // The API counts its requests by route pattern and status.
+    const apiAfter = await scrape(api.url!)
+    expect(apiAfter.value('zap_http_requests_total', { method: 'POST', route: '/api/v1/zaps', status: '201' })).toBe(3)
+    expect(apiAfter.value('zap_http_requests_total', { method: 'GET', route: '/api/v1/runs/:id', status: '200' })).toBeGreaterThanOrEqual(5)
+    expect(apiAfter.value('zap_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/auth/signup' })).toBe(1)
+    expect(apiAfter.samples('zap_http_requests_total').map((sample) => sample.labels.route)).not.toContain(`/api/v1/runs/${accepted[0]!.body.runId}`)
     const labelNames = Object.values(after).flatMap((scraped) => scraped.families.flatMap((family) => family.metrics.flatMap((sample) => Object.keys(sample.labels ?? {}))))
     expect(new Set(labelNames).isDisjointFrom(new Set(['zap', 'zapId', 'zap_id', 'user', 'userId', 'user_id']))).toBe(true)
   }, 120_000)
 
-  test('the processor and the worker answer /healthz and /readyz on their metrics port', async () => {
-    for (const url of [processorMetrics, workerMetrics]) {
+  test('each service shows only its own metrics, and hooks serves them on its metrics port, not the public one', async () => {
+    expect((await fetch(`${hooks.url}/metrics`)).status).toBe(404)
+    const families = async (url: string) => new Set((await scrape(url)).families.map((family) => family.name.replace(/_(count|sum|bucket)$/, '')).filter((name) => name.startsWith('zap_')))
+    expect([...(await families(hooksMetrics))].sort()).toEqual(['zap_build_info', 'zap_webhook_ingest_duration_seconds', 'zap_webhooks_received_total'])
+    expect([...(await families(api.url!))].sort()).toEqual(['zap_build_info', 'zap_http_request_duration_seconds', 'zap_http_requests_total'])
+    expect([...(await families(processorMetrics))].sort()).toEqual(['zap_build_info', 'zap_outbox_depth', 'zap_outbox_messages_published_total', 'zap_outbox_oldest_due_seconds', 'zap_runs_pruned_total'])
+    const worker = await families(workerMetrics)
+    expect(worker.has('zap_step_executions_total') && worker.has('zap_consumer_lag_messages')).toBe(true)
+    expect([...worker].filter((name) => name.startsWith('zap_webhook') || name.startsWith('zap_outbox') || name.startsWith('zap_http'))).toEqual([])
+  })
+
+  test('hooks, the processor and the worker answer /healthz and /readyz on their metrics port', async () => {
+    for (const url of [hooksMetrics, processorMetrics, workerMetrics]) {
       expect((await fetchJson(`${url}/healthz`)).body).toEqual({ status: 'ok', version: rootPackage.version })
       expect((await fetchJson(`${url}/readyz`)).body).toEqual({ status: 'ready' })
     }

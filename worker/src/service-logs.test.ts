@@ -22,7 +22,7 @@ afterAll(async () => {
 const lines = (output: string) => output.split('\n').filter((line) => line.trim() !== '')
 
 describe('service logs', () => {
-  test('every line is one JSON object; request ids are kept or made, echoed and logged; worker lines name the run, zap, step and attempt', async () => {
+  test('every line is one JSON object; request ids are kept or made, echoed and logged; a webhook’s line names its zap and run; worker lines name the run, zap, step and attempt', async () => {
     const signup = await fetchJson(`${api.url}/api/v1/auth/signup`, { method: 'POST', body: JSON.stringify({ email: `logs-${crypto.randomUUID()}@example.com`, password: 'correct horse battery', name: 'Logs' }) })
     const token = signup.body.token as string
     const created = await fetchJson(`${api.url}/api/v1/zaps`, {
@@ -60,12 +60,14 @@ describe('service logs', () => {
       }
     }
     const hooksLines = lines(hooks.output()).map((line) => JSON.parse(line))
-    expect(hooksLines.filter((entry) => entry.requestId === requestId)).toEqual([expect.objectContaining({ level: 'info', msg: 'request', method: 'POST', status: 202, path: `/hooks/${zapId}` })])
+    expect(hooksLines.filter((entry) => entry.requestId === requestId)).toEqual([expect.objectContaining({ level: 'info', msg: 'request', method: 'POST', status: 202, path: `/hooks/${zapId}`, zapId, runId })])
     const stepLines = lines(pipeline.worker.output()).map((line) => JSON.parse(line)).filter((entry) => entry.runId === runId)
     expect(stepLines.map((entry) => [entry.zapId, entry.step, entry.attempt, entry.status])).toEqual([
       [zapId, 0, 1, 'succeeded'],
       [zapId, 1, 1, 'retrying'],
       [zapId, 1, 2, 'failed'],
     ])
+    // Tracing is off: no line carries a trace id.
+    expect([...hooksLines, ...stepLines].filter((entry) => 'trace_id' in entry)).toEqual([])
   }, 60_000)
 })

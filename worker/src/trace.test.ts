@@ -106,6 +106,14 @@ describe('OpenTelemetry traces', () => {
     // The run keeps the ingest span's context for the steps still to come.
     const [run] = await sql<{ traceParent: string }[]>`select trace_parent as "traceParent" from runs where id = ${runId}`
     expect(run!.traceParent).toBe(`00-${root.traceId}-${root.spanId}-01`)
+
+    // The webhook's request line and every worker line of the run carry the trace's id.
+    const linesOf = (output: string) => output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
+    await waitUntil(() => linesOf(hooks.output()).some((entry) => entry.runId === runId), 'the webhook’s request line')
+    expect(linesOf(hooks.output()).filter((entry) => entry.runId === runId)).toEqual([expect.objectContaining({ msg: 'request', zapId: zap.id, trace_id: root.traceId })])
+    await waitUntil(() => linesOf(pipeline.worker.output()).filter((entry) => entry.runId === runId && entry.msg.startsWith('step ')).length >= 2, 'both steps’ lines')
+    const workerLines = linesOf(pipeline.worker.output()).filter((entry) => entry.runId === runId)
+    expect(workerLines.map((entry) => entry.trace_id)).toEqual(workerLines.map(() => root.traceId))
   }, 60_000)
 
   test('a refused webhook’s span carries its status and names no run', async () => {

@@ -2,10 +2,10 @@ import { Command } from 'commander'
 import { apiFor } from '../api.ts'
 import { zapCommand } from '../env.ts'
 import { reportErrors } from '../errors.ts'
-import { ago, paint, paintStatus, printJson, printTable } from '../output.ts'
+import { ago, inert, paint, paintStatus, printJson, printTable } from '../output.ts'
 import type { StatusSummary } from '../types.ts'
 
-const statuses = ['queued', 'running', 'succeeded', 'failed', 'debounced'] as const
+const statuses = ['queued', 'waiting', 'running', 'succeeded', 'failed', 'debounced'] as const
 
 export const statusCommand = () =>
   new Command('status')
@@ -29,7 +29,7 @@ export const statusCommand = () =>
         console.log(`\n${paint.bold('Failures in the last day')}`)
         printTable(
           ['ZAP', 'NAME', 'FAILED', 'LAST'],
-          status.failuresByZap.map((zap) => [zap.zapId, zap.zapName, paint.red(String(zap.failed)), ago(zap.lastFailedAt)]),
+          status.failuresByZap.map((zap) => [zap.zapId, inert(zap.zapName), paint.red(String(zap.failed)), ago(zap.lastFailedAt)]),
         )
         console.log(`\nSee them: ${zapCommand} runs list --status failed --zap <zapId>; replay: ${zapCommand} runs replay --failed --zap <zapId>`)
       }),

@@ -3,7 +3,7 @@ import { connectApi, resolveApiUrl } from '../api.ts'
 import { zapCommand } from '../env.ts'
 import { reportErrors } from '../errors.ts'
 import { printJson, printTable, withSpinner } from '../output.ts'
-import type { CatalogStep } from '../types.ts'
+import type { CatalogStep, JsonSchema } from '../types.ts'
 
 export const stepsCommand = () =>
   new Command('steps')
@@ -15,11 +15,13 @@ export const stepsCommand = () =>
         const api = connectApi({ api: resolveApiUrl(command) })
         const { steps } = await withSpinner('Loading step types', api.get<{ steps: CatalogStep[] }>('/catalog'))
         if (flags.json) return printJson(steps)
-        printTable(['TYPE', 'CONFIG', 'DESCRIPTION'], steps.map((step) => [step.type, configFields(step), step.description]))
+        printTable(['TYPE', 'CONFIG', 'DESCRIPTION'], steps.map((step) => [step.type, configFields(step.config), step.description]))
       }),
     )
 
-function configFields({ config }: CatalogStep) {
+// A config that takes one of several shapes (a delay's seconds or until) lists each, separated by |.
+function configFields(config: JsonSchema): string {
+  if (config.anyOf) return config.anyOf.map(configFields).join(' | ')
   return Object.keys(config.properties ?? {})
     .map((key) => (config.required?.includes(key) ? `${key}*` : key))
     .join(', ')

@@ -43,6 +43,7 @@ Examples:
         const body = await readTriggerBody(flags, source)
         const headers = buildHeaders(flags.header ?? [], body)
         const { zap } = await api.get<{ zap: Zap }>(`/zaps/${checkId(zapId, 'zap')}`)
+        if (!zap.enabled) throw new CliError(`Zap ${zap.id} is disabled, so its webhook refuses requests. Enable it: ${zapCommand} zaps enable ${zap.id}`)
         const secret = flags.secret ?? env.signingSecret
         if (zap.verify && secret !== undefined) signRequest(zap.verify, secret, body ?? '', headers)
         else if (flags.secret !== undefined) throw new CliError('This zap does not verify its webhooks: drop --secret.')

@@ -3,7 +3,7 @@ import { apiFor } from '../api.ts'
 import { reportErrors } from '../errors.ts'
 import { zapCommand } from '../env.ts'
 import { checkId } from '../ids.ts'
-import { ago, printJson, printTable, withSpinner } from '../output.ts'
+import { ago, inert, printJson, printTable, withSpinner } from '../output.ts'
 import type { WebhookRejection } from '../types.ts'
 
 export const zapsRejectionsCommand = () =>
@@ -28,7 +28,7 @@ Examples:
         if (rejections.length === 0) return console.log('No refused webhooks in the last 7 days.')
         printTable(
           ['RECEIVED', 'METHOD', 'SENDER', 'REASON'],
-          rejections.map((rejection) => [ago(rejection.receivedAt), rejection.method, rejection.senderIp ?? '-', rejection.reason]),
+          rejections.map((rejection) => [ago(rejection.receivedAt), inert(rejection.method), inert(rejection.senderIp ?? '-'), inert(rejection.reason)]),
         )
       }),
     )
