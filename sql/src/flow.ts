@@ -60,6 +60,19 @@ export async function wakeParkedRuns(sql: Sql, slot: Omit<ConcurrencySlot, 'runI
   })
 }
 
+/** A step of this user freed a worker slot: its `count` oldest steps waiting for a fair share look again now. Returns how many. */
+export async function wakeFairShareRuns(sql: Sql, userId: string, count: number) {
+  const woken = await sql`
+    update outbox set available_at = now()
+    where run_id in (
+      select w.run_id from flow_waits w join runs r on r.id = w.run_id
+      where w.kind = 'fair_share' and r.user_id = ${userId}
+      order by w.since, w.run_id
+      limit ${count}
+    ) and available_at > now()`
+  return woken.count
+}
+
 // Parking and waking one queue take turns, so a run never parks just after the wake-up it needed.
 const lockQueue = (tx: TransactionSql, slot: { zapId: string; key: string }) =>
   tx`select pg_advisory_xact_lock(hashtextextended(${`concurrency:${slot.zapId}:${slot.key}`}, 0))`

@@ -73,6 +73,31 @@ describe('fair share of worker slots', () => {
   }, 120_000)
 })
 
+describe('fair share between accounts', () => {
+  test('with three attacker accounts saturating a worker, a victim’s runs start at once, long before the attackers’ backlog drains', async () => {
+    await pipelineWithWorkers(1, { WORKER_CONCURRENCY: '8', STEP_TIMEOUT_MS: '10000', KAFKA_SESSION_TIMEOUT_MS: '30000' })
+    const held = heldPath('/attacker', () => 3_000)
+    const attackers = await Promise.all(['Mallory', 'Trudy', 'Eve'].map(async (name) => {
+      const { token } = await signUp(name)
+      return createZap(token, { steps: [http('/attacker')] })
+    }))
+    for (const zap of attackers) await Promise.all(Array.from({ length: 20 }, () => fire(zap.id)))
+    await waitUntil(() => held.inFlight() >= 3, 'the attackers to be calling their target')
+    const { token } = await signUp('Victor')
+    const victimZap = await createZap(token, { steps: [http('/victim')] })
+    const latencies: number[] = []
+    for (let round = 0; round < 5; round++) {
+      const run = await waitForRun(token, await fire(victimZap.id), 20_000)
+      expect(run.status).toBe('succeeded')
+      latencies.push(Date.parse(run.finishedAt) - Date.parse(run.createdAt))
+    }
+    console.log(`victim's latencies while three accounts keep the worker busy: ${latencies.join(', ')} ms`)
+    // 60 calls of 3 s on 8 slots take over 20 s: the victim's five runs were not behind them.
+    expect(target.requestsTo('/attacker').length).toBeLessThan(60)
+    expect(Math.max(...latencies)).toBeLessThan(1_500)
+  }, 120_000)
+})
+
 describe('a worker killed while it holds a step', () => {
   test('the step comes back within its lease on another worker, and the queue behind it drains', async () => {
     const env = { KAFKA_SESSION_TIMEOUT_MS: '25000', STEP_TIMEOUT_MS: '10000', STEP_MAX_ATTEMPTS: '3' }
