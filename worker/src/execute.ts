@@ -57,10 +57,10 @@ const leaseGraceMs = 5_000
 
 // A step that found the worker full comes back after 1 to 2 seconds. One over its owner's or its
 // zap's share waits until a step of that owner frees a slot, or else looks again after a while that
-// doubles with each look, up to half a minute: a backlog of one zap costs a few messages a second.
+// doubles with each look, up to a minute: a backlog of thousands of steps costs a few messages a second.
 const fairShareRetryMs = 1_000
-const overShareRecheckMs = 2_000
-const maxOverShareRecheckMs = 30_000
+const overShareRecheckMs = 5_000
+const maxOverShareRecheckMs = 60_000
 
 /**
  * Runs one step of a run and records the result with what follows it; a redelivered step is skipped.
@@ -222,7 +222,7 @@ async function recordWithAutoReplay(sql: Sql, store: StepStore, record: StepReco
 }
 
 function isDue(context: StepContext, message: StepMessage) {
-  if (context.status === 'succeeded' || context.status === 'failed' || context.replay !== message.replay) return false
+  if ((context.status !== 'queued' && context.status !== 'running') || context.replay !== message.replay) return false
   const recorded = context.recorded.find((step) => step.index === message.stepIndex)
   return !recorded || ((recorded.status === 'retrying' || recorded.status === 'waiting') && recorded.attempts < message.attempt)
 }

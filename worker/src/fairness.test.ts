@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, test } from 'bun:test'
-import { call, createZap, hooks, signUp } from '@zap/testkit/http'
+import { api, call, createZap, hooks, signUp, sql } from '@zap/testkit/http'
 import { startPipeline, waitForRun, type Pipeline } from '@zap/testkit/pipeline'
 import { startService, waitUntil, type RunningService } from '@zap/testkit/services'
 import { startTarget } from '@zap/testkit/target'
@@ -96,6 +96,49 @@ describe('fair share between accounts', () => {
     expect(target.requestsTo('/attacker').length).toBeLessThan(60)
     expect(Math.max(...latencies)).toBeLessThan(1_500)
   }, 120_000)
+})
+
+describe('a zap with a backlog behind a slow target', () => {
+  test('300 queued runs on a 10 s target do not delay the owner’s other zap, and deleting the zap cancels them without calling the target', async () => {
+    await pipelineWithWorkers(1, { WORKER_CONCURRENCY: '8', STEP_TIMEOUT_MS: '12000', KAFKA_SESSION_TIMEOUT_MS: '30000' })
+    const { token } = await signUp()
+    const slow = heldPath('/ten-seconds', () => 10_000)
+    const slowZap = await createZap(token, { steps: [http('/ten-seconds')] })
+    const fastZap = await createZap(token, { steps: [http('/quick')] })
+    for (let batch = 0; batch < 6; batch++) await Promise.all(Array.from({ length: 50 }, () => fire(slowZap.id)))
+    await waitUntil(() => slow.inFlight() >= 4, 'the slow zap to fill its share of the worker')
+    await waitUntil(async () => (await sql`select 1 from flow_waits where zap_id = ${slowZap.id}`).length >= 290, 'the backlog to wait for its share')
+    const latencies: number[] = []
+    for (let round = 0; round < 10; round++) {
+      const run = await waitForRun(token, await fire(fastZap.id), 20_000)
+      expect(run.status).toBe('succeeded')
+      latencies.push(Date.parse(run.finishedAt) - Date.parse(run.createdAt))
+      await Bun.sleep(100)
+    }
+    console.log(`the other zap's latencies beside a backlog of 300 slow runs: ${latencies.join(', ')} ms`)
+    expect(Math.max(...latencies)).toBeLessThan(1_000)
+
+    const callsBefore = target.requestsTo('/ten-seconds').length
+    expect((await call(api, 'DELETE', `/api/v1/zaps/${slowZap.id}`, { token })).status).toBe(204)
+    // Long enough for parked steps to come back and for the calls in flight to end.
+    await Bun.sleep(12_000)
+    expect(target.requestsTo('/ten-seconds').length).toBe(callsBefore)
+    const statuses = await sql<{ status: string; runs: number }[]>`select status, count(*)::int as runs from runs where zap_id = ${slowZap.id} group by status`
+    expect([...statuses]).toEqual([{ status: 'cancelled', runs: 300 }])
+  }, 120_000)
+
+  test('disabling a zap cancels its queued runs: they never call the target', async () => {
+    await pipelineWithWorkers(1, {})
+    const { token } = await signUp()
+    const held = heldPath('/held-once', () => 1_500)
+    const zap = await createZap(token, { steps: [http('/held-once')], concurrency: { limit: 1 } })
+    const runIds = await Promise.all(Array.from({ length: 5 }, () => fire(zap.id)))
+    await waitUntil(() => held.inFlight() === 1, 'the first run to be calling its target')
+    expect((await call(api, 'PATCH', `/api/v1/zaps/${zap.id}`, { token, body: { enabled: false } })).status).toBe(200)
+    await Bun.sleep(3_000)
+    expect(target.requestsTo('/held-once')).toHaveLength(1)
+    for (const runId of runIds) expect((await call(api, 'GET', `/api/v1/runs/${runId}`, { token })).body.run.status).toBe('cancelled')
+  }, 60_000)
 })
 
 describe('a worker killed while it holds a step', () => {
