@@ -29,13 +29,14 @@ export type HooksOptions = {
   maxBodyBytes: number
   maxJsonDepth: number
   webhookRateLimit: RateLimit
+  userWebhookRateLimit: RateLimit
   ingestLimits: IngestLimits
   log: Logger
 }
 
-export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhookRateLimit, ingestLimits, log }: HooksOptions) {
+export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhookRateLimit, userWebhookRateLimit, ingestLimits, log }: HooksOptions) {
   const wakeRelays = outboxNotifier(sql)
-  const limitWebhook = webhookLimits(sql, webhookRateLimit)
+  const limitWebhook = webhookLimits(sql, webhookRateLimit, userWebhookRateLimit)
   const ingest = ingestion(sql, ingestLimits)
 
   async function receive(span: Span | null, request: Request, senderIp: SenderIp, zapId: string, ownerId?: string) {

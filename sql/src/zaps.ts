@@ -101,10 +101,10 @@ const cancelledRuns = (sql: Sql | TransactionSql, zapIds: Fragment) => sql`
     delete from flow_waits where run_id in (select id from cancelled)
   )`
 
-/** A live zap's own webhook limit (null: the server default), or null when there is no such zap. */
+/** A live zap's own webhook limit (null: the server default) and its owner, or null when there is no such zap. */
 export async function findWebhookRateLimit(sql: Sql, zapId: string) {
-  const [zap] = await sql<{ limit: WebhookRateLimit | null }[]>`
-    select webhook_rate_limit as limit from zaps where id = ${zapId} and deleted_at is null`
+  const [zap] = await sql<{ limit: WebhookRateLimit | null; userId: string }[]>`
+    select webhook_rate_limit as limit, user_id as "userId" from zaps where id = ${zapId} and deleted_at is null`
   return zap ?? null
 }
 
