@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
 import { recordStepAttempt, type StepContext, type StepRecord } from '@zap/sql/execution'
-import { admitRun, clearWait, deferStep, dropLease, leaseStep, pauseTarget, wakeFairShareRuns, wakeParkedRuns, type Deferral } from '@zap/sql/flow'
+import { admitRun, clearWait, dropLease, leaseStep, pauseTarget, wakeFairShareRuns, wakeParkedRuns, type Deferral } from '@zap/sql/flow'
 import { replayRun } from '@zap/sql/replays'
 import { noteRunFailure } from '@zap/sql/alerts'
 import type { StepMessage } from '@zap/lib/messages'
@@ -57,10 +57,10 @@ const leaseGraceMs = 5_000
 
 // A step that found the worker full comes back after 1 to 2 seconds. One over its owner's or its
 // zap's share waits until a step of that owner frees a slot, or else looks again after a while that
-// doubles with each look, up to a minute: a backlog of thousands of steps costs a few messages a second.
+// doubles with each look, up to two minutes: a backlog of thousands of steps costs a few messages a second.
 const fairShareRetryMs = 1_000
-const overShareRecheckMs = 5_000
-const maxOverShareRecheckMs = 60_000
+const overShareRecheckMs = 15_000
+const maxOverShareRecheckMs = 120_000
 
 /**
  * Runs one step of a run and records the result with what follows it; a redelivered step is skipped.
@@ -96,7 +96,7 @@ async function execute({ sql, store, wakeRelays }: Database, message: StepMessag
   const startedAt = new Date()
   const prepared = prepare(step, context, options)
   const lease: Lease = { id: null }
-  const outcome = prepared.step ? await callWithinLimits(sql, wakeRelays, prepared.step, context, message, options, log, lease, span, onDetached) : prepared.outcome
+  const outcome = prepared.step ? await callWithinLimits({ sql, store, wakeRelays }, prepared.step, context, message, options, log, lease, span, onDetached) : prepared.outcome
   if (outcome === 'deferred') {
     describeSpan(span, { 'zap.step.outcome': 'deferred' })
     wakeRelays()
@@ -147,8 +147,7 @@ function countExecution(type: string, status: StepRecord['status'], ms: number, 
  * sends it back through the outbox. A call still running after `detachAfterMs` takes a lease.
  */
 async function callWithinLimits(
-  sql: Sql,
-  wakeRelays: () => void,
+  { sql, store, wakeRelays }: Database,
   step: Step,
   context: StepContext,
   message: StepMessage,
@@ -159,7 +158,7 @@ async function callWithinLimits(
   onDetached?: () => void,
 ): Promise<StepOutcome | 'deferred'> {
   const defer = async (deferral: Deferral) => {
-    await deferStep(sql, message, deferral)
+    await store.defer(message, deferral)
     log.debug({ zapId: context.zapId, until: deferral.until }, deferral.reason)
     return 'deferred' as const
   }
