@@ -85,11 +85,21 @@ type Fault = {
   outageMs: number
   /** PostgreSQL is away between inject and recover: webhooks must be answered 503 in time, never time out. */
   databaseDown?: boolean
+  /** The target takes this long to answer every tenth webhook's step, so steps are in flight when the fault begins. */
+  targetDelayMs?: number
+  /** The fault (once `inject` returned) must not leave a step it started for another call of the target. */
+  startedStepsFinish?: boolean
 }
 
 async function underLoad(name: string, fault: Fault) {
   const path = `/fault/${name}`
   const zap = await createZap(sql, userId, { name, steps: [{ type: 'http', config: { method: 'POST', url: `${target.url}${path}`, body: { n: '{{trigger.body.n}}' } } }] })
+  if (fault.targetDelayMs) {
+    target.on(path, async (request) => {
+      if (Number((request.json as { n: string }).n) % 10 === 0) await Bun.sleep(fault.targetDelayMs!)
+      return Response.json({ ok: true })
+    })
+  }
   const hooksOutput = () => services.get('hooks')?.service.output() ?? ''
   const outagesLogged = count(hooksOutput(), 'database unreachable')
   const load = startWebhookLoad(`http://127.0.0.1:${env.HOOKS_PORT}/hooks/${zap.id}`, { perSecond, prefix: name })
@@ -135,6 +145,11 @@ async function underLoad(name: string, fault: Fault) {
     expect({ n, keys: [...(keysOfN.get(n) ?? [])] }).toEqual({ n, keys: [`${run.id}:0`] })
   }
   const duplicates = deliveries.length - keysOfN.size
+  // The steps in flight when the fault began ran to their end then: none was called again.
+  if (fault.startedStepsFinish) {
+    const calledBefore = new Set(deliveries.filter((delivery) => delivery.at < downFrom).map((delivery) => delivery.headers['idempotency-key']))
+    expect(deliveries.filter((delivery) => delivery.at >= downFrom && calledBefore.has(delivery.headers['idempotency-key']))).toEqual([])
+  }
 
   // Answers are prompt: 503 during a database outage, never a client timeout.
   expect(answers.filter((answer) => answer.status === 'timeout')).toEqual([])
@@ -201,6 +216,21 @@ test('kill -9 of the processor: claimed outbox rows go out once it is back, ever
 test('kill -9 of a worker: the other worker takes its partitions within seconds, every run succeeds', async () => {
   // Longer than the 6 s session, so the survivor takes over before the killed worker is back.
   await underLoad('worker-killed', restartAfterKill('worker-1', 'worker', 8_000))
+}, 120_000)
+
+test('SIGTERM of a worker while its steps call a slow target: it finishes them before leaving the group, and none of them is called again', async () => {
+  let exitCode: number | undefined
+  await underLoad('worker-stopped', {
+    inject: async () => {
+      exitCode = await services.get('worker-1')!.service.stop('SIGTERM')
+      services.delete('worker-1')
+    },
+    recover: () => start('worker-1', 'worker'),
+    outageMs: 2_000,
+    targetDelayMs: 4_000,
+    startedStepsFinish: true,
+  })
+  expect(exitCode).toBe(0)
 }, 120_000)
 
 for (const mode of ['fast', 'immediate'] as const) {

@@ -36,6 +36,7 @@ export const hooks = createHooks({
   maxBodyBytes: 64 * 1024,
   maxJsonDepth: 128,
   webhookRateLimit: roomy,
+  userWebhookRateLimit: roomy,
   ingestLimits: { timeoutMs: 10_000, maxPending: 1_000, batchMs: 1, maxBatch: 100 },
   log,
 })

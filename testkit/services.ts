@@ -42,6 +42,7 @@ const testEnv = (env: Record<string, string>) => ({
   SIGNUP_RATE_LIMIT_PER_IP: '1000000/1m',
   SIGNUP_RATE_LIMIT_PER_ACCOUNT: '1000000/1m',
   WEBHOOK_RATE_LIMIT: '1000000000/1m',
+  USER_WEBHOOK_RATE_LIMIT: '1000000000/1m',
 })
 
 /**

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander'
 import { checkId } from './ids.ts'
 import type { RunStatus } from './types.ts'
 
-const runStatuses: RunStatus[] = ['queued', 'waiting', 'running', 'succeeded', 'failed', 'debounced']
+const runStatuses: RunStatus[] = ['queued', 'waiting', 'running', 'succeeded', 'failed', 'debounced', 'cancelled']
 
 export type RunFilterFlags = { zap?: string; status?: string; limit?: string }
 

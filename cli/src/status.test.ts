@@ -47,8 +47,8 @@ describe('zap status', () => {
     const { status, body } = await call(api, 'GET', '/api/v1/status', { token: user.token })
     expect(status).toBe(200)
     expect(body.status).toMatchObject({
-      lastHour: { queued: 2, waiting: 1, running: 0, succeeded: 0, failed: 1, debounced: 0 },
-      lastDay: { queued: 2, waiting: 1, running: 0, succeeded: 1, failed: 3, debounced: 0 },
+      lastHour: { queued: 2, waiting: 1, running: 0, succeeded: 0, failed: 1, debounced: 0, cancelled: 0 },
+      lastDay: { queued: 2, waiting: 1, running: 0, succeeded: 1, failed: 3, debounced: 0, cancelled: 0 },
       oldestQueued: { runId: oldestQueued, zapId: mailer.id },
       failuresByZap: [
         { zapId: sync.id, zapName: 'Sync', failed: 2 },
@@ -73,8 +73,8 @@ describe('zap status', () => {
   test('a user with no runs sees zeros, no queued run and no failures', async () => {
     const user = await signedUpUser(stack.apiUrl)
     expect(await user.zapJson(['status'])).toEqual({
-      lastHour: { queued: 0, waiting: 0, running: 0, succeeded: 0, failed: 0, debounced: 0 },
-      lastDay: { queued: 0, waiting: 0, running: 0, succeeded: 0, failed: 0, debounced: 0 },
+      lastHour: { queued: 0, waiting: 0, running: 0, succeeded: 0, failed: 0, debounced: 0, cancelled: 0 },
+      lastDay: { queued: 0, waiting: 0, running: 0, succeeded: 0, failed: 0, debounced: 0, cancelled: 0 },
       oldestQueued: null,
       failuresByZap: [],
     })

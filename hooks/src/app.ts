@@ -30,15 +30,16 @@ export type HooksOptions = {
   maxBodyBytes: number
   maxJsonDepth: number
   webhookRateLimit: RateLimit
+  userWebhookRateLimit: RateLimit
   ingestLimits: IngestLimits
   /** Webhook requests one sender address may have in flight; HOOKS_MAX_REQUESTS_PER_ADDRESS. */
   maxRequestsPerAddress?: number
   log: Logger
 }
 
-export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhookRateLimit, ingestLimits, maxRequestsPerAddress = defaultMaxRequestsPerAddress, log }: HooksOptions) {
+export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhookRateLimit, userWebhookRateLimit, ingestLimits, maxRequestsPerAddress = defaultMaxRequestsPerAddress, log }: HooksOptions) {
   const wakeRelays = outboxNotifier(sql)
-  const limitWebhook = webhookLimits(sql, webhookRateLimit)
+  const limitWebhook = webhookLimits(sql, webhookRateLimit, userWebhookRateLimit)
   const ingest = ingestion(sql, ingestLimits)
   const withSenderSlot = senderSlots(maxRequestsPerAddress)
 

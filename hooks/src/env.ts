@@ -7,6 +7,7 @@ export const hooksEntries = {
   MAX_BODY_BYTES: positiveInteger(1024 * 1024),
   MAX_JSON_DEPTH: positiveInteger(128),
   WEBHOOK_RATE_LIMIT: rateLimit('10000/5m'),
+  USER_WEBHOOK_RATE_LIMIT: rateLimit('30000/5m'),
   INGEST_TIMEOUT_MS: positiveInteger(2_000),
   INGEST_MAX_PENDING: positiveInteger(1_000),
   INGEST_BATCH_MS: positiveInteger(1),
@@ -26,6 +27,7 @@ export const hooksLimitsFrom = (env: HooksEntries) => ({
   maxBodyBytes: env.MAX_BODY_BYTES,
   maxJsonDepth: env.MAX_JSON_DEPTH,
   webhookRateLimit: env.WEBHOOK_RATE_LIMIT,
+  userWebhookRateLimit: env.USER_WEBHOOK_RATE_LIMIT,
   ingestLimits: { timeoutMs: env.INGEST_TIMEOUT_MS, maxPending: env.INGEST_MAX_PENDING, batchMs: env.INGEST_BATCH_MS, maxBatch: env.INGEST_BATCH_SIZE },
   maxRequestsPerAddress: env.HOOKS_MAX_REQUESTS_PER_ADDRESS,
 })

@@ -52,14 +52,14 @@ describe('webhook rate limits', () => {
     expect(await countRuns(zap.id)).toBe(7)
   }, 30_000)
 
-  test('two hooks apps on one database share a zap’s limit, each looking it up and counting the webhooks it receives at once with one statement, the earliest allowed', async () => {
+  test('two hooks apps on one database share a zap’s limit, each looking it up and counting the webhooks it receives at once with one statement per limit (the zap’s and its owner’s), the earliest allowed', async () => {
     const { token } = await signUp()
     const zap = await createZap(token, { webhookRateLimit: { requests: 5, perSeconds: 3600 } })
     const apps = [countingHooks(), countingHooks()]
     try {
       const post = (app: CountingHooks, i: number) => postTo(app, zap.id, { i })
       const answers = await Promise.all(apps.map((app) => Promise.all(Array.from({ length: 12 }, (_, i) => post(app, i)))))
-      expect(apps.map((app) => app.counted)).toEqual([{ lookups: 1, counts: 1 }, { lookups: 1, counts: 1 }])
+      expect(apps.map((app) => app.counted)).toEqual([{ lookups: 1, counts: 2 }, { lookups: 1, counts: 2 }])
       const statuses = answers.map((responses) => responses.map((response) => response.status))
       expect(statuses.flat().filter((status) => status === 202)).toHaveLength(5)
       expect(statuses.flat().filter((status) => status === 429)).toHaveLength(19)
@@ -146,6 +146,25 @@ describe('webhook rate limits', () => {
     expect((await send(replicas[1]!, quiet.id)).status).toBe(202)
   })
 
+  test('USER_WEBHOOK_RATE_LIMIT caps all of a user’s zaps together, whatever their own limits; other users are not counted with them', async () => {
+    const capped = await startService('hooks', { USER_WEBHOOK_RATE_LIMIT: '5/5m' })
+    try {
+      const { token } = await signUp()
+      const zaps = await Promise.all([0, 1, 2].map(() => createZap(token, { webhookRateLimit: { requests: 100, perSeconds: 3600 } })))
+      const statuses = []
+      for (let i = 0; i < 9; i++) statuses.push((await send(capped, zaps[i % 3]!.id)).status)
+      expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429, 429, 429])
+      const limited = await send(capped, zaps[0]!.id)
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(await Promise.all(zaps.map((zap) => countRuns(zap.id)))).toEqual([2, 2, 1])
+      const { token: otherToken } = await signUp('Grace')
+      const other = await createZap(otherToken)
+      expect((await send(capped, other.id)).status).toBe(202)
+    } finally {
+      await capped.stop()
+    }
+  })
+
   test('a zap’s own webhookRateLimit replaces the default', async () => {
     const { token } = await signUp()
     const zap = await createZap(token, { webhookRateLimit: { requests: 2, perSeconds: 3600 } })
@@ -213,6 +232,7 @@ function countingHooks() {
     maxBodyBytes: 64 * 1024,
     maxJsonDepth: 128,
     webhookRateLimit: { requests: 1_000_000, perSeconds: 60 },
+    userWebhookRateLimit: { requests: 1_000_000, perSeconds: 60 },
     ingestLimits: { timeoutMs: 10_000, maxPending: 1_000, batchMs: 1, maxBatch: 100 },
     log,
   })

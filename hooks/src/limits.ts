@@ -13,13 +13,15 @@ const maxLimiters = 1_000
 const gatherMs = 1
 
 /**
- * Counts each zap's webhooks against its own limit or the server default, in PostgreSQL so the limit
- * holds across hooks replicas; over it is 429 with Retry-After. Unknown zaps are not counted (they are 404).
+ * Counts each zap's webhooks against its own limit or the server default, and every zap's of a user
+ * against the user's ceiling (which a zap's own limit cannot lift), in PostgreSQL so the limits hold
+ * across hooks replicas; over either is 429 with Retry-After. Unknown zaps are not counted (they are 404).
  */
-export function webhookLimits(sql: Sql, defaultLimit: RateLimit) {
+export function webhookLimits(sql: Sql, defaultLimit: RateLimit, userLimit: RateLimit) {
   const defaultLimiter = createRateLimiter(sql, 'webhook', defaultLimit, { sweep: true, gatherMs, lease: true })
+  const userLimiter = createRateLimiter(sql, 'webhook-user', userLimit, { gatherMs, lease: true })
   const limiters = new Map<string, RateLimiter>()
-  const zapLimits = new Map<string, { zap: Promise<{ limit: RateLimit | null } | null>; until: number }>()
+  const zapLimits = new Map<string, { zap: Promise<{ limit: RateLimit | null; userId: string } | null>; until: number }>()
 
   function limiterFor(limit: RateLimit) {
     const name = `webhook-${limit.requests}/${limit.perSeconds}`
@@ -47,7 +49,8 @@ export function webhookLimits(sql: Sql, defaultLimit: RateLimit) {
   return async function limitWebhook(zapId: string) {
     const zap = await zapLimitOf(zapId)
     if (!zap) return
-    const outcome = await (zap.limit ? limiterFor(zap.limit) : defaultLimiter).consume(zapId)
-    if (outcome.kind === 'limited') throw tooManyRequests(outcome.retryAfterSeconds)
+    const outcomes = await Promise.all([(zap.limit ? limiterFor(zap.limit) : defaultLimiter).consume(zapId), userLimiter.consume(zap.userId)])
+    const waits = outcomes.map((outcome) => (outcome.kind === 'limited' ? outcome.retryAfterSeconds : 0))
+    if (Math.max(...waits) > 0) throw tooManyRequests(Math.max(...waits))
   }
 }

@@ -8,8 +8,12 @@ import { schedule } from './schedule.ts'
 // The API's resources, once: requests are validated with these, responses are declared with them (so
 // the OpenAPI document describes them), the SQL layer returns their types and the CLI reads them as `Json<T>`.
 
-/** `waiting`: a flow limit (see `wait`), a delay or a retry's backoff holds the run's next step back until later; `debounced`: absorbed into `debouncedInto`. */
-export const runStatus = v.picklist(['queued', 'waiting', 'running', 'succeeded', 'failed', 'debounced'])
+/**
+ * `waiting`: a flow limit (see `wait`), a delay or a retry's backoff holds the run's next step back until later;
+ * `debounced`: absorbed into `debouncedInto`; `cancelled`: its zap was deleted or disabled before it finished,
+ * and its remaining steps never ran.
+ */
+export const runStatus = v.picklist(['queued', 'waiting', 'running', 'succeeded', 'failed', 'debounced', 'cancelled'])
 export const runStepStatus = v.picklist(['pending', 'retrying', 'waiting', 'succeeded', 'failed', 'skipped'])
 export const runCause = v.picklist(['webhook', 'manual', 'bulk', 'auto', 'schedule'])
 export const replayFrom = v.picklist(['failed', 'trigger'])
@@ -276,7 +280,7 @@ export type Json<T> = T extends Date
       : T
 
 const runsByStatus = v.pipe(
-  v.object({ queued: count, waiting: count, running: count, succeeded: count, failed: count, debounced: count }),
+  v.object({ queued: count, waiting: count, running: count, succeeded: count, failed: count, debounced: count, cancelled: count }),
   v.description('Runs created in the window, by their status now'),
 )
 

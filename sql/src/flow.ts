@@ -61,6 +61,19 @@ export async function wakeParkedRuns(sql: Sql, slot: Omit<ConcurrencySlot, 'runI
   })
 }
 
+/** A step of this user freed a worker slot: its `count` oldest steps waiting for a fair share look again now. Returns how many. */
+export async function wakeFairShareRuns(sql: Sql, userId: string, count: number) {
+  const woken = await sql`
+    update outbox set available_at = now()
+    where run_id in (
+      select w.run_id from flow_waits w join runs r on r.id = w.run_id
+      where w.kind = 'fair_share' and r.user_id = ${userId}
+      order by w.since, w.run_id
+      limit ${count}
+    ) and available_at > now()`
+  return woken.count
+}
+
 // Parking and waking one queue take turns, so a run never parks just after the wake-up it needed.
 const lockQueue = (tx: TransactionSql, slot: { zapId: string; key: string }) =>
   tx`select pg_advisory_xact_lock(hashtextextended(${`concurrency:${slot.zapId}:${slot.key}`}, 0))`
@@ -78,6 +91,28 @@ export async function deferStep(sql: Sql | TransactionSql, message: StepMessage,
     )
     insert into outbox (run_id, step_index, attempt, replay, available_at)
     values (${message.runId}, ${message.stepIndex}, ${message.attempt}, ${message.replay}, ${deferral.until})`
+}
+
+/** `deferStep` for many steps of distinct runs in one statement. */
+export async function deferSteps(sql: Sql, steps: { message: StepMessage; deferral: Deferral }[]) {
+  const rows = steps.map(({ message, deferral }) => ({
+    run_id: message.runId, step_index: message.stepIndex, attempt: message.attempt, replay: message.replay,
+    kind: deferral.kind, reason: deferral.reason, zap_id: deferral.zapId, concurrency_key: deferral.concurrencyKey, until: deferral.until.toISOString(),
+  }))
+  await sql`
+    with input as (
+      select * from jsonb_to_recordset(${sql.json(rows)}) as x(run_id uuid, step_index int, attempt int, replay int, kind text, reason text, zap_id uuid, concurrency_key text, until timestamptz)
+    ), wait as (
+      insert into flow_waits (run_id, kind, reason, zap_id, concurrency_key, until)
+      select run_id, kind, reason, zap_id, concurrency_key, until from input
+      on conflict (run_id) do update set
+        kind = excluded.kind, reason = excluded.reason, concurrency_key = excluded.concurrency_key, until = excluded.until,
+        since = case when flow_waits.kind = excluded.kind then flow_waits.since else now() end,
+        deferrals = flow_waits.deferrals + 1
+    )
+    insert into outbox (run_id, step_index, attempt, replay, available_at)
+    select run_id, step_index, attempt, replay, until from input`
+  return steps.map(() => undefined)
 }
 
 export async function clearWait(sql: Sql, runId: string) {

@@ -21,7 +21,7 @@ export async function pruneFinishedRuns(sql: Sql, policy: RetentionPolicy, batch
         select r.ctid from runs r join zaps z on z.id = r.zap_id
         -- The shortest window in force bounds the index scan; the exact window is checked per run.
         where r.finished_at < now() - make_interval(days => least(${policy.days}::int, ${policy.failedDays}::int, (select min(retention_days) from zaps)))
-          and r.status in ('succeeded', 'failed', 'debounced')
+          and r.status in ('succeeded', 'failed', 'debounced', 'cancelled')
           and r.finished_at < now() - make_interval(days => coalesce(z.retention_days, case r.status when 'failed' then ${policy.failedDays}::int else ${policy.days}::int end))
         order by r.finished_at
         limit ${batchSize}

@@ -27,7 +27,7 @@ export async function userStatus(sql: Sql, userId: string): Promise<StatusSummar
         limit ${maxZapsShown}
       ) f) as failures`
   const byStatus = (window: 'hour' | 'day') => {
-    const counts = { queued: 0, waiting: 0, running: 0, succeeded: 0, failed: 0, debounced: 0 }
+    const counts = { queued: 0, waiting: 0, running: 0, succeeded: 0, failed: 0, debounced: 0, cancelled: 0 }
     for (const count of row!.counts ?? []) counts[count.status as keyof typeof counts] = count[window]
     return counts
   }

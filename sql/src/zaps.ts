@@ -1,4 +1,4 @@
-import type { Sql } from 'postgres'
+import type { Fragment, Sql, TransactionSql } from 'postgres'
 import { newId } from '@zap/lib/ids'
 import type { CreateZapInput, UpdateZapInput, WebhookRateLimit, Zap } from '@zap/lib/resources'
 import { verifyOfInput, type Verify } from '@zap/lib/verify'
@@ -79,22 +79,40 @@ export async function updateZap(
         version = ${version},
         updated_at = now()
       where id = ${id}`
+    if (input.enabled === false) await tx`with ${cancelledRuns(tx, tx`select ${id}::uuid`)} select 1`
     return true
   })
   return updated ? findZap(sql, userId, id) : null
 }
 
+/** Deletes the zap and cancels its unfinished runs. */
 export async function deleteZap(sql: Sql, userId: string, id: string) {
-  const deleted = await sql`
-    update zaps set deleted_at = now(), enabled = false, schedule_next_at = null, updated_at = now()
-    where id = ${id} and user_id = ${userId} and deleted_at is null`
-  return deleted.count > 0
+  const [row] = await sql<{ deleted: boolean }[]>`
+    with zap as (
+      update zaps set deleted_at = now(), enabled = false, schedule_next_at = null, updated_at = now()
+      where id = ${id} and user_id = ${userId} and deleted_at is null
+      returning id
+    ), ${cancelledRuns(sql, sql`select id from zap`)}
+    select exists (select 1 from zap) as deleted`
+  return row!.deleted
 }
 
-/** A live zap's own webhook limit (null: the server default), or null when there is no such zap. */
+// The unfinished runs of the zaps `zapIds` selects end as cancelled, with their queued messages and waits.
+const cancelledRuns = (sql: Sql | TransactionSql, zapIds: Fragment) => sql`
+  cancelled as (
+    update runs set status = 'cancelled', finished_at = now()
+    where zap_id in (${zapIds}) and status in ('queued', 'running')
+    returning id
+  ), unqueued as (
+    delete from outbox where run_id in (select id from cancelled)
+  ), unparked as (
+    delete from flow_waits where run_id in (select id from cancelled)
+  )`
+
+/** A live zap's own webhook limit (null: the server default) and its owner, or null when there is no such zap. */
 export async function findWebhookRateLimit(sql: Sql, zapId: string) {
-  const [zap] = await sql<{ limit: WebhookRateLimit | null }[]>`
-    select webhook_rate_limit as limit from zaps where id = ${zapId} and deleted_at is null`
+  const [zap] = await sql<{ limit: WebhookRateLimit | null; userId: string }[]>`
+    select webhook_rate_limit as limit, user_id as "userId" from zaps where id = ${zapId} and deleted_at is null`
   return zap ?? null
 }
 

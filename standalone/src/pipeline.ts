@@ -38,7 +38,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
   const relay = startRelay({ ...relayOptions, transport })
   const consumer = createStepConsumer(kafka, env.KAFKA_GROUP, env.KAFKA_SESSION_TIMEOUT_MS)
   await consumer.connect()
-  const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
+  const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, stepTimeoutMs: env.STEP_TIMEOUT_MS, handler, log })
   const lag = consumerLagReader(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP)
   watchConsumerLag(lag.read, log)
   return {

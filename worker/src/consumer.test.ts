@@ -22,8 +22,12 @@ afterAll(async () => {
 
 const step = (stepIndex: number): StepMessage => ({ runId: crypto.randomUUID(), stepIndex, attempt: 1, replay: 0 })
 
-/** A topic of one partition, its own group, and a step handler that holds step 0 until released. */
-async function consuming() {
+/**
+ * A topic of one partition, its own group, and a step handler that holds step 0 (with `holdAll`, every
+ * step) until released; with `leaseAt0`, step 0 reports itself leased at once (as a step still running
+ * after a moment does).
+ */
+async function consuming({ leaseAt0 = false, holdAll = false, concurrency = 4 } = {}) {
   const topic = `consumer-test-${crypto.randomUUID()}`
   const group = `consumer-test-${crypto.randomUUID()}`
   await ensureTopic(kafka, topic, 1)
@@ -31,15 +35,16 @@ async function consuming() {
   let release = () => {}
   const released = new Promise<void>((resolve) => (release = resolve))
   const handler = {
-    async handle(message: StepMessage) {
-      if (message.stepIndex === 0) await released
+    async handle(message: StepMessage, onDetached?: () => void) {
+      if (message.stepIndex === 0 && leaseAt0) onDetached?.()
+      if (message.stepIndex === 0 || holdAll) await released
       handled.push(message.stepIndex)
     },
     stop() {},
   }
   const consumer = createStepConsumer(kafka, group, 6_000)
   await consumer.connect()
-  const consumption = await consumeSteps({ consumer, topic, concurrency: 4, handler, log })
+  const consumption = await consumeSteps({ consumer, topic, concurrency, stepTimeoutMs: 10_000, handler, log })
   return {
     handled,
     release,
@@ -102,4 +107,22 @@ test('stopping lets the steps in flight finish and commits them, so a restart do
   await stopped
   expect(handled).toEqual([0])
   expect(await committed()).toBe(1)
+}, 30_000)
+
+test('stopping waits for a leased step still calling its target, and hands back the messages not started', async () => {
+  const { handled, release, send, committed, stopConsuming } = await consuming({ leaseAt0: true, holdAll: true, concurrency: 1 })
+  await send(step(0))
+  await Bun.sleep(500) // fetched, running and leased, which frees its slot
+  await send(step(1)) // takes the slot
+  await send(step(2)) // waits for it
+  await Bun.sleep(500)
+  const stopped = stopConsuming()
+  let over = false
+  void stopped.then(() => (over = true))
+  await Bun.sleep(1_000)
+  expect(over).toBe(false) // still waiting for the leased step to record its result
+  release()
+  await stopped
+  expect(handled.toSorted()).toEqual([0, 1])
+  expect(await committed()).toBe(2) // the message not started goes to the next member of the group
 }, 30_000)

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import type { Sql } from '@zap/sql/db'
 import { recordStepAttempt, type StepContext, type StepRecord } from '@zap/sql/execution'
-import { admitRun, clearWait, deferStep, dropLease, leaseStep, pauseTarget, wakeParkedRuns, type Deferral } from '@zap/sql/flow'
+import { admitRun, clearWait, dropLease, leaseStep, pauseTarget, wakeFairShareRuns, wakeParkedRuns, type Deferral } from '@zap/sql/flow'
 import { replayRun } from '@zap/sql/replays'
 import { noteRunFailure } from '@zap/sql/alerts'
 import type { StepMessage } from '@zap/lib/messages'
@@ -15,7 +15,7 @@ import { runStepType } from './steps/index.ts'
 import type { Resolve, TargetScope } from './targets.ts'
 import { permanentFailure, type StepOutcome } from './steps/result.ts'
 import { concurrencySlotOf, holdForTarget, pauseOf } from './flow.ts'
-import type { FairShare } from './fair-share.ts'
+import type { Admission, FairShare } from './fair-share.ts'
 import type { StepStore, StepStoreOptions } from './step-store.ts'
 import { retriesScheduled, runsFinished, stepExecutions, stepSeconds } from '@zap/lib/metrics'
 import { describeSpan, inSpan, SpanKind, type Span } from '@zap/lib/trace'
@@ -55,8 +55,12 @@ const maxRetryAfterMs = 60 * 60_000
 // A lease outlives the attempt's own timeout by this much before another worker takes the step over.
 const leaseGraceMs = 5_000
 
-// A step that found no fair share of the worker's slots comes back after 1 to 2 seconds.
+// A step that found the worker full comes back after 1 to 2 seconds. One over its owner's or its
+// zap's share waits until a step of that owner frees a slot, or else looks again after a while that
+// doubles with each look, up to two minutes: a backlog of thousands of steps costs a few messages a second.
 const fairShareRetryMs = 1_000
+const overShareRecheckMs = 15_000
+const maxOverShareRecheckMs = 120_000
 
 /**
  * Runs one step of a run and records the result with what follows it; a redelivered step is skipped.
@@ -92,7 +96,7 @@ async function execute({ sql, store, wakeRelays }: Database, message: StepMessag
   const startedAt = new Date()
   const prepared = prepare(step, context, options)
   const lease: Lease = { id: null }
-  const outcome = prepared.step ? await callWithinLimits(sql, prepared.step, context, message, options, log, lease, span, onDetached) : prepared.outcome
+  const outcome = prepared.step ? await callWithinLimits({ sql, store, wakeRelays }, prepared.step, context, message, options, log, lease, span, onDetached) : prepared.outcome
   if (outcome === 'deferred') {
     describeSpan(span, { 'zap.step.outcome': 'deferred' })
     wakeRelays()
@@ -144,7 +148,7 @@ function countExecution(type: string, status: StepRecord['status'], ms: number, 
  * sends it back through the outbox. A call still running after `detachAfterMs` takes a lease.
  */
 async function callWithinLimits(
-  sql: Sql,
+  { sql, store, wakeRelays }: Database,
   step: Step,
   context: StepContext,
   message: StepMessage,
@@ -155,15 +159,15 @@ async function callWithinLimits(
   onDetached?: () => void,
 ): Promise<StepOutcome | 'deferred'> {
   const defer = async (deferral: Deferral) => {
-    await deferStep(sql, message, deferral)
+    await store.defer(message, deferral)
     log.debug({ zapId: context.zapId, until: deferral.until }, deferral.reason)
     return 'deferred' as const
   }
-  const release = options.fairShare ? await options.fairShare.enter(context.zapId, context.userId) : () => {}
-  if (!release) {
-    const reason = `This zap already runs ${options.fairShare!.zapShare} steps on a worker (or its owner ${options.fairShare!.userShare}); waiting for a fair share of the slots`
-    const until = new Date(Date.now() + fairShareRetryMs * (1 + Math.random()))
-    return defer({ kind: 'fair_share', reason, until, zapId: context.zapId, concurrencyKey: context.concurrencyKey })
+  const admission = options.fairShare ? await options.fairShare.enter(context.zapId, context.userId) : null
+  if (admission && admission.kind !== 'admitted') return defer(fairShareDeferral(admission, context, options.fairShare!))
+  const release = () => {
+    admission?.release()
+    if (options.fairShare) wakeParked(sql, options.fairShare, context.userId, wakeRelays)
   }
   let detach: Timer | undefined
   try {
@@ -183,6 +187,31 @@ async function callWithinLimits(
   }
 }
 
+function fairShareDeferral(admission: Exclude<Admission, { kind: 'admitted' }>, context: StepContext, fairShare: FairShare): Deferral {
+  const base = { kind: 'fair_share' as const, zapId: context.zapId, concurrencyKey: context.concurrencyKey }
+  if (admission.kind === 'full') {
+    return { ...base, reason: 'Every step slot of the worker is taken; waiting for one', until: new Date(Date.now() + fairShareRetryMs * (1 + Math.random())) }
+  }
+  fairShare.noteParked(context.userId)
+  const looks = context.wait?.kind === 'fair_share' ? context.wait.deferrals : 0
+  const recheckMs = Math.min(maxOverShareRecheckMs, overShareRecheckMs * 2 ** looks) * (0.5 + Math.random() / 2)
+  const reason = `Waiting for a fair share of a worker's slots: this zap may run ${admission.zapShare} steps at once on a worker and its owner ${admission.userShare}, shared with the other accounts running there`
+  return { ...base, reason, until: new Date(Date.now() + recheckMs) }
+}
+
+// A released slot wakes the owner's steps that wait for a fair share, rather than leaving them to their recheck.
+function wakeParked(sql: Sql, fairShare: FairShare, userId: string, wakeRelays: () => void) {
+  const count = fairShare.toWake(userId)
+  if (count === 0) return
+  wakeFairShareRuns(sql, userId, count).then(
+    (woken) => {
+      if (woken < count) fairShare.forgetParked(userId)
+      if (woken > 0) wakeRelays()
+    },
+    () => {},
+  )
+}
+
 async function recordWithAutoReplay(sql: Sql, store: StepStore, record: StepRecord, autoReplayMs: number | undefined): Promise<Execution> {
   if (autoReplayMs === undefined) return (await store.record(record)) ? 'executed' : 'skipped'
   return sql.begin(async (tx) => {
@@ -193,7 +222,7 @@ async function recordWithAutoReplay(sql: Sql, store: StepStore, record: StepReco
 }
 
 function isDue(context: StepContext, message: StepMessage) {
-  if (context.status === 'succeeded' || context.status === 'failed' || context.replay !== message.replay) return false
+  if ((context.status !== 'queued' && context.status !== 'running') || context.replay !== message.replay) return false
   const recorded = context.recorded.find((step) => step.index === message.stepIndex)
   return !recorded || ((recorded.status === 'retrying' || recorded.status === 'waiting') && recorded.attempts < message.attempt)
 }

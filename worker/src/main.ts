@@ -27,7 +27,7 @@ consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
 const executeOptions = executeOptionsFrom(env)
 const handler = createStepHandler(sql, executeOptions, log)
 const alerts = startAlerts(alertOptionsFrom(sql, executeOptions, log))
-const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, handler, log })
+const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, stepTimeoutMs: env.STEP_TIMEOUT_MS, handler, log })
 const lag = consumerLagReader(kafka, env.KAFKA_TOPIC, env.KAFKA_GROUP)
 exposeMetricsOf('worker')
 watchConsumerLag(lag.read, log)

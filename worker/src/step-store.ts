@@ -2,6 +2,8 @@ import { createBatcher } from '@zap/lib/batcher'
 import { isDatabaseDown } from '@zap/lib/database'
 import { isPostgresError, type Sql } from '@zap/sql/db'
 import { loadStepContexts, recordStepAttempt, recordStepAttempts, type StepRecord } from '@zap/sql/execution'
+import { deferStep, deferSteps, type Deferral } from '@zap/sql/flow'
+import type { StepMessage } from '@zap/lib/messages'
 import { jsonSize } from './size.ts'
 
 export type StepStoreOptions = { batchMs: number; maxBatch: number }
@@ -35,12 +37,22 @@ export function createStepStore(sql: Sql, { batchMs, maxBatch }: StepStoreOption
     waitMs: batchMs,
     maxItems: maxBatch,
   })
+  // A backlog over its fair share parks many steps a second: one statement and one commit for those parked together.
+  const defer = createBatcher({
+    many: (steps: { message: StepMessage; deferral: Deferral }[]) => deferSteps(sql, steps),
+    one: ({ message, deferral }: { message: StepMessage; deferral: Deferral }) => deferStep(sql, message, deferral),
+    splitOn,
+    waitMs: batchMs,
+    maxItems: maxBatch,
+  })
   const isLarge = (record: StepRecord) => jsonSize(record.input, maxBatchedRecordBytes) + jsonSize(record.output, maxBatchedRecordBytes) > maxBatchedRecordBytes
 
   return {
     loadContext,
     /** Whether the attempt was recorded (false: an earlier delivery recorded it). */
     record: (record: StepRecord) => (isLarge(record) ? recordStepAttempt(sql, record) : recordGathered(record)),
+    /** Sends the step back through the outbox, due at the deferral's time, with the run's reason to wait. */
+    defer: (message: StepMessage, deferral: Deferral) => defer({ message, deferral }),
   }
 }
 

@@ -5,7 +5,7 @@ import { reportErrors } from '../errors.ts'
 import { ago, inert, paint, paintStatus, printJson, printTable } from '../output.ts'
 import type { StatusSummary } from '../types.ts'
 
-const statuses = ['queued', 'waiting', 'running', 'succeeded', 'failed', 'debounced'] as const
+const statuses = ['queued', 'waiting', 'running', 'succeeded', 'failed', 'debounced', 'cancelled'] as const
 
 export const statusCommand = () =>
   new Command('status')
