@@ -171,7 +171,7 @@ describe('Prometheus metrics', () => {
 
   test("every service reports the root package.json's version on /healthz and as zap_build_info", async () => {
     expect(rootPackage.version).toMatch(/^0\.\d+\.\d+$/)
-    for (const url of [api.url!, hooks.url!, processorMetrics, workerMetrics]) {
+    for (const url of [api.url!, hooksMetrics, processorMetrics, workerMetrics]) {
       expect((await fetchJson(`${url}/healthz`)).body).toEqual({ status: 'ok', version: rootPackage.version })
       const scraped = await scrape(url)
       expect(scraped.samples('zap_build_info')).toEqual([{ labels: { version: rootPackage.version }, value: 1 }])
