@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
-import type { Sql } from '@zap/sql/db'
+import { withDeadline, type Sql } from '@zap/sql/db'
+import { databaseUnavailable } from '@zap/lib/errors'
 import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health, metricsRoute, type DatabaseWatch } from '@zap/lib/health'
@@ -13,10 +14,15 @@ import { runRoutes } from './runs.ts'
 import { statusRoutes } from './status.ts'
 import { zapRoutes } from './zaps.ts'
 
-export type ApiOptions = { sql: Sql; database: DatabaseWatch; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits; rateLimits: AuthRateLimits }
+export type ApiOptions = { sql: Sql; database: DatabaseWatch; databaseTimeoutMs: number; auth: AuthOptions; hooksUrl: string; smtpConfigured: boolean; log: Logger; bodyLimits: BodyLimits; rateLimits: AuthRateLimits }
 
-export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits }: ApiOptions) =>
-  new Elysia()
+/**
+ * The API's routes. Each database call waits at most `databaseTimeoutMs`, and none is tried while the
+ * database is known to be away: the request is answered 503 with Retry-After instead.
+ */
+export function createApi({ sql: pool, database, databaseTimeoutMs, auth, hooksUrl, smtpConfigured, log, bodyLimits, rateLimits }: ApiOptions) {
+  const sql = withDeadline(pool, databaseTimeoutMs, () => (database.isDown() ? databaseUnavailable(database.problem()) : null))
+  return new Elysia()
     .use(requestHandling(log))
     .use(jsonBodies(bodyLimits))
     .use(
@@ -44,3 +50,4 @@ export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, log, 
     .use(runRoutes(sql, auth))
     .use(alertRoutes(sql, auth))
     .use(statusRoutes(sql, auth))
+}

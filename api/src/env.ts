@@ -9,6 +9,7 @@ export const apiEntries = {
   HOOKS_PORT: port(3002),
   PUBLIC_HOOKS_URL: v.optional(v.pipe(v.string(), v.url('PUBLIC_HOOKS_URL must be a URL such as https://hooks.example.com'))),
   SMTP_URL: v.optional(v.string()),
+  API_DATABASE_TIMEOUT_MS: positiveInteger(5_000),
   API_MAX_BODY_BYTES: positiveInteger(256 * 1024),
   API_MAX_JSON_DEPTH: positiveInteger(64),
   LOGIN_RATE_LIMIT_PER_IP: rateLimit('100/15m'),

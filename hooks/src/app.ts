@@ -3,7 +3,7 @@ import type { Sql } from '@zap/sql/db'
 import { acceptRun } from '@zap/sql/runs'
 import type { Trigger } from '@zap/lib/resources'
 import { outboxNotifier } from '@zap/sql/outbox'
-import { HttpError, notFound } from '@zap/lib/errors'
+import { databaseUnavailable, HttpError, notFound } from '@zap/lib/errors'
 import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health, metricsRoute, type DatabaseWatch } from '@zap/lib/health'
@@ -38,9 +38,16 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   const limitWebhook = webhookLimits(sql, webhookRateLimit)
   const ingest = ingestion(sql, ingestLimits)
 
+  // While the readiness check finds the database away, a webhook is answered 503 at once rather
+  // than after the ingest deadline; the check runs four times a second until the database is back.
+  function refuseWhileDatabaseDown() {
+    if (database.isDown()) throw databaseUnavailable(database.problem())
+  }
+
   async function receive(span: Span | null, request: Request, senderIp: SenderIp, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
     span?.setAttribute('zap.zap_id', zapId)
+    refuseWhileDatabaseDown()
     const deadline = ingest.deadline()
     await deadline.before(limitWebhook(zapId))
     const bytes = await readLimitedBody(request, maxBodyBytes)
@@ -96,6 +103,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   /** Meta-style subscription checks: `?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…` echo the challenge when the token is the zap's. */
   async function answerSubscription(request: Request, senderIp: SenderIp, zapId: string, ownerId?: string) {
     if (!isUuid(zapId) || (ownerId !== undefined && !isUuid(ownerId))) throw notFound('Zap')
+    refuseWhileDatabaseDown()
     await limitWebhook(zapId)
     const zap = await findZapVerify(sql, zapId, ownerId)
     if (!zap) throw notFound('Zap')

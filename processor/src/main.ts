@@ -1,8 +1,9 @@
 import { connect, connectProbe } from '@zap/sql/db'
-import { connectKafkaTransport, createKafka, ensureTopic } from '@zap/lib/kafka'
+import { createKafka, createKafkaTransport } from '@zap/lib/kafka'
 import { readProcessorEnv, retentionOptionsFrom } from './env.ts'
 import { startRetention } from './retention.ts'
 import { startRelay } from './relay.ts'
+import { startReconciler } from './reconciler.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
@@ -13,22 +14,23 @@ import { outboxStats } from '@zap/sql/outbox'
 
 const env = readProcessorEnv()
 const log = createLogger('processor', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
+// Before anything connects: a dependency that is away at start is waited for, never a crash.
+containDependencyErrors(log)
 const stopTracing = await startTracing('processor', tracingSettingsFrom(env))
 const sql = connect(env.DATABASE_URL, { max: 3 })
 const kafka = createKafka(env.KAFKA_BROKERS, 'zap-processor', log)
-await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
-const transport = await connectKafkaTransport(kafka, env.KAFKA_TOPIC)
-
+const transport = createKafkaTransport(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS, log)
 const relay = startRelay({ sql, transport, batchSize: env.OUTBOX_BATCH_SIZE, pollMs: env.OUTBOX_POLL_MS, log })
 const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
+const reconciler = startReconciler({ sql, quietSeconds: env.RECONCILE_AFTER_SECONDS, log })
 watchOutbox(() => outboxStats(sql), log)
-const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log)
-log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor ready: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
+const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log, () => relay.problem() ?? reconciler.problem())
+log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor started: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
+void announceReady()
 
-containDependencyErrors(log)
 stopOnSignals(async () => {
   await metricsServer.stop()
-  await Promise.all([relay.stop(), retention.stop()])
+  await Promise.all([relay.stop(), retention.stop(), reconciler.stop()])
   await transport.disconnect()
   // Nothing uses the pool once the relay and the prune have stopped. After the fault suite's outages
   // postgres.js still counted a connection as open while every session on the server was idle, and
@@ -36,3 +38,9 @@ stopOnSignals(async () => {
   await sql.end({ timeout: 0.5 })
   await stopTracing()
 }, log)
+
+/** One line once the relay has made its first pass through the database and Kafka. */
+async function announceReady() {
+  while (relay.problem() !== null) await Bun.sleep(100)
+  log.info({ topic: env.KAFKA_TOPIC }, `zap processor ready: relaying the outbox to ${env.KAFKA_TOPIC}`)
+}
