@@ -86,44 +86,76 @@ export function createStepConsumer(kafka: Kafka, groupId: string, sessionTimeout
 }
 
 /**
- * Publishes step messages through the outbox producer, connected at the first publish, so a relay
- * starts while Kafka is away. Before the first publish and after any failed one, the topic is made
+ * Publishes step messages through the outbox producer. It connects in the background from the start,
+ * and a relay may publish before it did (Kafka away when the process starts): `problem()` says it
+ * is not ready until then. Before the first publish and after any failed one, the topic is made
  * again if it went missing (a lost log directory, a deleted topic; brokers in production often do
  * not create topics by themselves). After a failed send the next one starts from a fresh producer
  * (a new producer id): a broker that lost its producer state (killed and restarted) answers the old
  * producer's sequence numbers with OUT_OF_ORDER_SEQUENCE_NUMBER forever, and kafkajs never recovers
  * from that by itself.
  */
-export function createKafkaTransport(kafka: Kafka, topic: string, partitions: number, log: Logger): Transport & { disconnect: () => Promise<void> } {
-  let producer: Producer | null = null
+export function createKafkaTransport(kafka: Kafka, topic: string, partitions: number, log: Logger): Transport & { problem: () => string | null; disconnect: () => Promise<void> } {
+  let producer: Promise<Producer> | null = null
   let checkTopic = true
+  let problem: string | null = 'waiting for Kafka'
+  let closed = false
+  const connected = () =>
+    (producer ??= (async () => {
+      if (checkTopic) {
+        if (await ensureTopic(kafka, topic, partitions)) log.warn({ topic, partitions }, `the topic ${topic} was missing: created it with ${partitions} partitions`)
+        checkTopic = false
+      }
+      const fresh = createOutboxProducer(kafka)
+      try {
+        await fresh.connect()
+      } catch (error) {
+        await fresh.disconnect().catch(() => {})
+        throw error
+      }
+      return fresh
+    })().catch((error) => {
+      producer = null
+      throw error
+    }))
+  const dropProducer = async () => {
+    const failed = producer
+    producer = null
+    checkTopic = true
+    problem = 'waiting for Kafka'
+    await (await failed?.catch(() => null))?.disconnect().catch(() => {})
+  }
+
+  void (async () => {
+    const outage = trackOutage(log, 'Kafka')
+    for (let failures = 0; !closed && problem !== null; failures++) {
+      try {
+        await connected()
+        problem = null
+        outage.up()
+      } catch (error) {
+        outage.down(error)
+        await Bun.sleep(Math.min(5_000, 250 * 2 ** failures))
+      }
+    }
+  })()
+
   return {
+    problem: () => problem,
     async publish(messages: StepMessage[]) {
       try {
-        if (checkTopic) {
-          if (await ensureTopic(kafka, topic, partitions)) log.warn({ topic, partitions }, `the topic ${topic} was missing: created it with ${partitions} partitions`)
-          checkTopic = false
-        }
-        if (!producer) {
-          const fresh = createOutboxProducer(kafka)
-          await fresh.connect().catch(async (error) => {
-            await fresh.disconnect().catch(() => {})
-            throw error
-          })
-          producer = fresh
-        }
-        if (isTracing()) await publishTraced(producer, topic, messages)
-        else await producer.send({ topic, acks: -1, messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })) })
+        const ready = await connected()
+        if (isTracing()) await publishTraced(ready, topic, messages)
+        else await ready.send({ topic, acks: -1, messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })) })
+        problem = null
       } catch (error) {
-        checkTopic = true
-        const failed = producer
-        producer = null
-        await failed?.disconnect().catch(() => {})
+        await dropProducer()
         throw error
       }
     },
-    disconnect: async () => {
-      await producer?.disconnect()
+    async disconnect() {
+      closed = true
+      await (await producer?.catch(() => null))?.disconnect()
     },
   }
 }

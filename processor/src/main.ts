@@ -24,7 +24,7 @@ const relay = startRelay({ sql, transport, batchSize: env.OUTBOX_BATCH_SIZE, pol
 const retention = startRetention({ sql, log, ...retentionOptionsFrom(env) })
 const reconciler = startReconciler({ sql, quietSeconds: env.RECONCILE_AFTER_SECONDS, log })
 watchOutbox(() => outboxStats(sql), log)
-const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log, () => relay.problem() ?? reconciler.problem())
+const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(env.DATABASE_URL), log, () => transport.problem() ?? relay.problem() ?? reconciler.problem())
 log.info({ topic: env.KAFKA_TOPIC, metricsPort: env.METRICS_PORT }, `zap processor started: outbox -> ${env.KAFKA_TOPIC} on ${env.KAFKA_BROKERS}`)
 void announceReady()
 
@@ -39,8 +39,8 @@ stopOnSignals(async () => {
   await stopTracing()
 }, log)
 
-/** One line once the relay has made its first pass through the database and Kafka. */
+/** One line once the producer is connected and the relay has made its first pass through the database. */
 async function announceReady() {
-  while (relay.problem() !== null) await Bun.sleep(100)
+  while ((transport.problem() ?? relay.problem()) !== null) await Bun.sleep(100)
   log.info({ topic: env.KAFKA_TOPIC }, `zap processor ready: relaying the outbox to ${env.KAFKA_TOPIC}`)
 }
