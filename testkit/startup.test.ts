@@ -199,3 +199,69 @@ async function deleteTopic(topic: string) {
     await admin.disconnect()
   }
 }
+
+test('a port already in use stops the service with one line naming the variable to change', async () => {
+  const taken = Bun.serve({ port: 0, hostname: '0.0.0.0', fetch: () => new Response('taken') })
+  try {
+    for (const [name, variable] of [['api', 'API_PORT'], ['hooks', 'HOOKS_PORT'], ['processor', 'METRICS_PORT'], ['worker', 'METRICS_PORT']] as const) {
+      const service = await launchService(name, { ...env, [variable]: String(taken.port) })
+      expect(await service.process.exited).toBe(1)
+      const lines = service.output().trim().split('\n')
+      for (const line of lines) expect(() => JSON.parse(line)).not.toThrow()
+      expect(lines.map((line) => JSON.parse(line).msg)).toContain(`port ${taken.port} is in use: set ${variable} to a free port`)
+    }
+  } finally {
+    taken.stop(true)
+  }
+}, 60_000)
+
+test('on a database that was never migrated the API is not ready and says to run `bun run migrate`, and is ready once it is migrated', async () => {
+  const url = await freshDatabase('zap_unmigrated')
+  const service = await launchService('api', { ...env, DATABASE_URL: url })
+  running.set('api', { service, probeUrl: service.url! })
+  let readyz: { status: number; body: any } = { status: 0, body: null }
+  await waitUntil(async () => {
+    const response = await fetch(`${service.url}/readyz`).catch(() => null)
+    readyz = { status: response?.status ?? 0, body: await response?.json().catch(() => null) }
+    return readyz.status === 503
+  }, 'the API to answer /readyz')
+  expect(readyz.body.error.message).toContain('bun run migrate')
+  const signup = await fetch(`${service.url}/api/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'new@example.com', name: 'New', password: 'correct horse battery' }) })
+  expect(signup.status).toBe(503)
+  expect(signup.headers.get('retry-after')).toBe('2')
+  expect(((await signup.json()) as any).error.message).toContain('bun run migrate')
+  await waitUntil(() => service.output().includes('run `bun run migrate`'), 'the API to log what to do')
+  const fresh = connect(url, { max: 1 })
+  await migrate(fresh)
+  await fresh.end()
+  await waitUntil(async () => (await statusOf(`${service.url}/readyz`)) === 200, 'the API to be ready once migrated')
+}, 60_000)
+
+test('a processor and a worker on a database that does not exist say so while they retry, and work once it exists', async () => {
+  const url = new URL(postgres.url)
+  url.pathname = '/zap_created_later'
+  const later = { ...env, DATABASE_URL: url.toString(), KAFKA_TOPIC: 'zap-created-later', KAFKA_GROUP: 'zap-created-later' }
+  for (const name of ['processor', 'worker'] as const) {
+    const metricsPort = String(await freePort())
+    const service = await launchService(name, { ...later, METRICS_PORT: metricsPort })
+    running.set(name, { service, probeUrl: `http://127.0.0.1:${metricsPort}` })
+  }
+  for (const [name, { service }] of running) {
+    await waitUntil(() => service.output().includes('zap_created_later\\" does not exist: create it'), () => `the ${name} to say the database does not exist:\n${service.output().slice(-1500)}`)
+  }
+  await Bun.sleep(2_000)
+  expectAllAlive()
+  await freshDatabase('zap_created_later')
+  const created = connect(url.toString(), { max: 1 })
+  await migrate(created)
+  await created.end()
+  await expectAll(true, 'ready')
+}, 90_000)
+
+/** A new empty database on the test server, not migrated. */
+async function freshDatabase(name: string) {
+  await sql.unsafe(`create database ${name}`)
+  const url = new URL(postgres.url)
+  url.pathname = `/${name}`
+  return url.toString()
+}
