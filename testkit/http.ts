@@ -18,6 +18,7 @@ const database = watchDatabase(sql, log)
 export const apiOptions = {
   sql,
   database,
+  databaseTimeoutMs: 30_000,
   auth,
   hooksUrl,
   smtpConfigured: true,

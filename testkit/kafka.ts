@@ -28,8 +28,11 @@ const installHint =
   'A real Kafka broker for tests runs from Apache Kafka jars: install Java 17+ and Maven ' +
   '(Debian: apt-get install openjdk-17-jdk-headless maven).'
 
-/** Starts a single-node KRaft Kafka broker on 127.0.0.1 from Maven Central jars. */
-export async function startKafka(options: { cacheDir?: string } = {}): Promise<KafkaBroker> {
+/**
+ * Starts a single-node KRaft Kafka broker on 127.0.0.1 from Maven Central jars; `autoCreateTopics: false`
+ * refuses to make a topic nobody created, as production brokers often do.
+ */
+export async function startKafka(options: { cacheDir?: string; autoCreateTopics?: boolean } = {}): Promise<KafkaBroker> {
   requireCommand('java', 'to run the Kafka broker')
   const libs = await fetchKafkaJars(options.cacheDir ?? join(import.meta.dir, '..', '.cache', 'kafka', kafkaVersion))
   const dataDir = mkdtempSync(join(tmpdir(), 'zap-kafka-'))
@@ -37,7 +40,7 @@ export async function startKafka(options: { cacheDir?: string } = {}): Promise<K
   const brokers = `127.0.0.1:${brokerPort}`
   const configPath = join(dataDir, 'server.properties')
   const logPath = join(dataDir, 'broker.log')
-  writeFileSync(configPath, serverProperties(brokerPort, controllerPort, join(dataDir, 'logs')))
+  writeFileSync(configPath, serverProperties(brokerPort, controllerPort, join(dataDir, 'logs'), options.autoCreateTopics ?? true))
 
   let broker: Subprocess | undefined
   const abandonBroker = () => {
@@ -177,7 +180,7 @@ async function stopProcess(child: Subprocess) {
   clearTimeout(forceKill)
 }
 
-function serverProperties(brokerPort: number, controllerPort: number, logDir: string) {
+function serverProperties(brokerPort: number, controllerPort: number, logDir: string, autoCreateTopics: boolean) {
   return `process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${controllerPort}
@@ -187,7 +190,7 @@ controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=${logDir}
 num.partitions=6
-auto.create.topics.enable=true
+auto.create.topics.enable=${autoCreateTopics}
 group.initial.rebalance.delay.ms=0
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=1

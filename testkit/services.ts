@@ -51,6 +51,22 @@ const testEnv = (env: Record<string, string>) => ({
  * `checkout` runs the service of another checkout of zap (the bench compares against an earlier commit).
  */
 export async function startService(name: Service, env: Record<string, string> = {}, readyTimeoutMs = 20_000, checkout = root): Promise<RunningService> {
+  const service = await launchService(name, env, checkout)
+  try {
+    await waitUntil(async () => {
+      if (service.process.exitCode !== null) throw new Error(`${name} exited with ${service.process.exitCode}:\n${service.output()}`)
+      if (service.url) return (await fetch(`${service.url}/healthz`).catch(() => null))?.ok === true
+      return service.output().includes('ready')
+    }, `${name} to start`, readyTimeoutMs)
+  } catch (error) {
+    await stopProcess(service.process, 'SIGKILL')
+    throw error
+  }
+  return service
+}
+
+/** Starts one service as its own process without waiting for anything: for a start while a dependency is away. */
+export async function launchService(name: Service, env: Record<string, string> = {}, checkout = root): Promise<RunningService> {
   const portVariable = name === 'api' ? 'API_PORT' : name === 'hooks' ? 'HOOKS_PORT' : undefined
   const port = portVariable ? Number(env[portVariable] ?? (await freePort())) : undefined
   const fullEnv = { ...runtimeEnv, ...Bun.env, ...testEnv(env), ...env, ...(portVariable ? { [portVariable]: String(port) } : {}) }
@@ -61,24 +77,13 @@ export async function startService(name: Service, env: Record<string, string> = 
   }
   void collect(child.stdout)
   void collect(child.stderr)
-  const service: RunningService = {
+  return {
     process: child,
     port,
     url: port ? `http://127.0.0.1:${port}` : undefined,
     output: () => output,
     stop: (signal = 'SIGTERM') => stopProcess(child, signal),
   }
-  try {
-    await waitUntil(async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output}`)
-      if (service.url) return (await fetch(`${service.url}/healthz`).catch(() => null))?.ok === true
-      return output.includes('ready')
-    }, `${name} to start`, readyTimeoutMs)
-  } catch (error) {
-    await stopProcess(child, 'SIGKILL')
-    throw error
-  }
-  return service
 }
 
 export async function waitUntil(check: () => Promise<boolean> | boolean, what: string | (() => string), timeoutMs = 20_000) {

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
-import type { Sql } from '@zap/sql/db'
+import { withDeadline, type Sql } from '@zap/sql/db'
+import { databaseUnavailable } from '@zap/lib/errors'
 import { requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health, metricsRoute, type DatabaseWatch } from '@zap/lib/health'
@@ -17,6 +18,7 @@ import type { TargetScope } from '@zap/lib/targets'
 export type ApiOptions = {
   sql: Sql
   database: DatabaseWatch
+  databaseTimeoutMs: number
   auth: AuthOptions
   hooksUrl: string
   smtpConfigured: boolean
@@ -29,8 +31,13 @@ export type ApiOptions = {
   requestLogLevel?: 'info' | 'debug'
 }
 
-export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, targetScope, log, bodyLimits, rateLimits, scheduleLimits, requestLogLevel = 'info' }: ApiOptions) =>
-  new Elysia()
+/**
+ * The API's routes. Each database call waits at most `databaseTimeoutMs`, and none is tried while the
+ * database is known to be away: the request is answered 503 with Retry-After instead.
+ */
+export function createApi({ sql: pool, database, databaseTimeoutMs, auth, hooksUrl, smtpConfigured, targetScope, log, bodyLimits, rateLimits, scheduleLimits, requestLogLevel = 'info' }: ApiOptions) {
+  const sql = withDeadline(pool, databaseTimeoutMs, () => (database.isDown() ? databaseUnavailable(database.problem()) : null))
+  return new Elysia()
     .use(requestHandling(log, { countRequests: true, lineLevel: requestLogLevel }))
     .use(jsonBodies(bodyLimits))
     .use(
@@ -58,3 +65,4 @@ export const createApi = ({ sql, database, auth, hooksUrl, smtpConfigured, targe
     .use(runRoutes(sql, auth))
     .use(alertRoutes(sql, auth))
     .use(statusRoutes(sql, auth))
+}

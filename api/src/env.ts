@@ -11,6 +11,7 @@ export const apiEntries = {
   SMTP_URL: v.optional(v.string()),
   // Set it as on the workers: a zap whose http URL names an address they refuse is refused when it is saved.
   ALLOW_PRIVATE_TARGETS: flag(false),
+  API_DATABASE_TIMEOUT_MS: positiveInteger(5_000),
   API_MAX_BODY_BYTES: positiveInteger(256 * 1024),
   API_MAX_JSON_DEPTH: positiveInteger(64),
   LOGIN_RATE_LIMIT_PER_IP: rateLimit('100/15m'),

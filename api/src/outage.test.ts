@@ -13,7 +13,7 @@ beforeAll(async () => {
   const sql = connect(postgres.url, { max: 1 })
   await migrate(sql)
   await sql.end()
-  service = await startService('api', { DATABASE_URL: postgres.url })
+  service = await startService('api', { DATABASE_URL: postgres.url, API_DATABASE_TIMEOUT_MS: '1000' })
   const response = await fetch(`${service.url}/api/v1/auth/signup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -45,4 +45,20 @@ test('with PostgreSQL stopped the API answers 503 with Retry-After at once, and 
   expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
   await postgres.resume()
   await waitUntil(async () => (await listZaps()).status === 200, 'the API to answer again after PostgreSQL is back')
+}, 60_000)
+
+test('with PostgreSQL frozen the API answers 503 with Retry-After within its database deadline, and recovers without a restart', async () => {
+  expect((await listZaps()).status).toBe(200)
+  postgres.freeze()
+  try {
+    const answers = await Promise.all(Array.from({ length: 4 }, () => listZaps()))
+    for (const answer of answers) {
+      expect(answer).toMatchObject({ status: 503, code: 'database_unavailable', retryAfter: '2' })
+      // API_DATABASE_TIMEOUT_MS is 1 s here; a request without a deadline waited as long as the freeze.
+      expect(answer.ms).toBeLessThan(4_000)
+    }
+  } finally {
+    postgres.thaw()
+  }
+  await waitUntil(async () => (await listZaps()).status === 200, 'the API to answer again after PostgreSQL thaws')
 }, 60_000)

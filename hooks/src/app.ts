@@ -3,7 +3,7 @@ import type { Sql } from '@zap/sql/db'
 import { acceptRun } from '@zap/sql/runs'
 import type { Trigger } from '@zap/lib/resources'
 import { outboxNotifier } from '@zap/sql/outbox'
-import { HttpError, notFound } from '@zap/lib/errors'
+import { databaseUnavailable, HttpError, notFound } from '@zap/lib/errors'
 import { addToRequestLine, requestHandling } from '@zap/lib/http'
 import type { Logger } from '@zap/lib/log'
 import { health, type DatabaseWatch } from '@zap/lib/health'
@@ -43,9 +43,16 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   const ingest = ingestion(sql, ingestLimits)
   const withSenderSlot = senderSlots(maxRequestsPerAddress)
 
+  // While the readiness check finds the database away, a webhook is answered 503 at once rather
+  // than after the ingest deadline; the check runs four times a second until the database is back.
+  function refuseWhileDatabaseDown() {
+    if (database.isDown()) throw databaseUnavailable(database.problem())
+  }
+
   async function receive(span: Span | null, request: Request, senderIp: SenderIp, zapIdAsTyped: string, ownerIdAsTyped?: string) {
     const { zapId, ownerId } = idsOf(zapIdAsTyped, ownerIdAsTyped)
     span?.setAttribute('zap.zap_id', zapId)
+    refuseWhileDatabaseDown()
     const traceParent = traceParentOf(span)
     addToRequestLine(request, { zapId, trace_id: traceIdOf(traceParent) })
     const deadline = ingest.deadline()
@@ -105,6 +112,7 @@ export function createHooks({ sql, database, maxBodyBytes, maxJsonDepth, webhook
   /** Meta-style subscription checks: `?hub.mode=subscribe&hub.challenge=…&hub.verify_token=…` echo the challenge when the token is the zap's. */
   async function answerSubscription(request: Request, senderIp: SenderIp, zapIdAsTyped: string, ownerIdAsTyped?: string) {
     const { zapId, ownerId } = idsOf(zapIdAsTyped, ownerIdAsTyped)
+    refuseWhileDatabaseDown()
     await limitWebhook(zapId)
     const zap = await findZapVerify(sql, zapId, ownerId)
     if (!zap) throw notFound('Zap')

@@ -4,6 +4,7 @@ import { createHooks } from './app.ts'
 import { hooksLimitsFrom, hooksListenOptions, readHooksEnv } from './env.ts'
 import { stopOnSignals } from '@zap/lib/shutdown'
 import { containDependencyErrors } from '@zap/lib/uncaught'
+import { listenOrExplain } from '@zap/lib/ports'
 import { createLogger, wantsPrettyLogs } from '@zap/lib/log'
 import { tracingSettingsFrom } from '@zap/lib/env'
 import { startTracing } from '@zap/lib/trace'
@@ -11,12 +12,14 @@ import { exposeMetricsOf, serveMetrics } from '@zap/lib/metrics'
 
 const env = readHooksEnv()
 const log = createLogger('hooks', { level: env.LOG_LEVEL, pretty: wantsPrettyLogs() })
+// Before anything connects: a dependency that is away at start is waited for, never a crash.
+containDependencyErrors(log)
 const stopTracing = await startTracing('hooks', tracingSettingsFrom(env))
 // A statement of a webhook answered 503 rolls back when it finishes; this bounds how long it may hold its connection.
 const sql = connect(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE, statementTimeoutMs: 2 * env.INGEST_TIMEOUT_MS })
 const probeSql = connectProbe(env.DATABASE_URL)
 const database = watchDatabase(probeSql, log)
-const app = createHooks({ sql, database, log, ...hooksLimitsFrom(env) }).listen(hooksListenOptions(env, env.HOOKS_PORT))
+const app = listenOrExplain(() => createHooks({ sql, database, log, ...hooksLimitsFrom(env) }).listen(hooksListenOptions(env, env.HOOKS_PORT)), env.HOOKS_PORT, 'HOOKS_PORT', log)
 
 exposeMetricsOf('hooks')
 // An operator's port, never the public one webhooks arrive on.
@@ -24,7 +27,6 @@ const metricsServer = await serveMetrics(env.METRICS_PORT, () => connectProbe(en
 
 log.info({ port: app.server?.port, metricsPort: env.METRICS_PORT }, `zap hooks listening on http://localhost:${app.server?.port}`)
 
-containDependencyErrors(log)
 stopOnSignals(async () => {
   database.stop()
   await metricsServer.stop()

@@ -5,6 +5,7 @@ import { createUser } from '@zap/sql/users'
 import { createZap } from '@zap/sql/zaps'
 import { startPostgres, type RunningPostgres } from '@zap/testkit/postgres'
 import { startService, waitUntil, type RunningService } from '@zap/testkit/services'
+import { startWebhookLoad, type WebhookAnswer } from '@zap/testkit/webhook-load'
 
 const ingestTimeoutMs = 1_000
 
@@ -68,6 +69,34 @@ test('with PostgreSQL stopped hooks answers 503 with Retry-After at once, never 
   await waitUntil(() => service.output().includes('database reachable again'), 'hooks to log that the database is back')
   expect(service.output().match(/database unreachable/g)).toHaveLength(1)
 }, 60_000)
+
+for (const fault of ['stopped', 'frozen'] as const) {
+  test(`once its readiness check has seen PostgreSQL ${fault}, hooks answers a steady load 503 at once, not at the ingest deadline`, async () => {
+    if (fault === 'stopped') await postgres.pause()
+    else postgres.freeze()
+    let answers: WebhookAnswer[] = []
+    try {
+      await waitUntil(async () => (await fetch(`${service.url}/readyz`)).status === 503, 'the readiness check to see the outage')
+      // The check has logged the outage once it reports it: from then on every webhook is refused without waiting.
+      await waitUntil(() => service.output().split('database unreachable').length > outagesLogged(), 'hooks to log the outage')
+      const load = startWebhookLoad(`${service.url}/hooks/${zapId}`, { perSecond: 200, prefix: `refused-${fault}` })
+      await Bun.sleep(2_000)
+      answers = await load.stop()
+    } finally {
+      if (fault === 'stopped') await postgres.resume()
+      else postgres.thaw()
+    }
+    expect(answers.length).toBeGreaterThan(200)
+    expect(answers.filter((answer) => answer.status !== 503 || answer.code !== 'database_unavailable')).toEqual([])
+    // Far under the 1 s deadline a query waits out when nothing answers (generous for a loaded machine).
+    const byTime = answers.map((answer) => answer.ms).sort((a, b) => a - b)
+    expect(byTime[Math.floor(byTime.length / 2)]!).toBeLessThan(ingestTimeoutMs / 4)
+    await waitUntil(async () => (await post(`refused-${fault}-after`)).status === 202, 'hooks to accept again after PostgreSQL is back')
+    expect((await storedKeys()).filter((key) => key.startsWith(`refused-${fault}`))).toEqual([`refused-${fault}-after`])
+  }, 60_000)
+}
+
+const outagesLogged = () => service.output().split('database reachable again').length
 
 test('a webhook whose statement finishes only after its 503 is rolled back, never stored', async () => {
   const sql = connect(postgres.url, { max: 1 })

@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia'
 import { databaseUnavailable, HttpError } from './errors.ts'
 import { newId } from './ids.ts'
-import { isDatabaseDown } from './database.ts'
+import { databaseSetupProblem, isDatabaseDown } from './database.ts'
 import type { Logger } from './log.ts'
 import { printable } from './body.ts'
 import { httpRequests, httpRequestSeconds } from './metrics.ts'
@@ -73,7 +73,7 @@ async function describe(code: string | number, error: unknown) {
     const cause = (error as { cause?: unknown }).cause
     return cause instanceof HttpError ? cause : new HttpError(400, 'invalid_body', 'The request body is not valid JSON')
   }
-  if (isDatabaseDown(error)) return databaseUnavailable()
+  if (isDatabaseDown(error)) return databaseUnavailable(databaseSetupProblem(error))
   if ((error as { code?: string })?.code === '22P05') return new HttpError(400, 'invalid_body', 'The body contains a \\u0000 character, which cannot be stored')
   return new HttpError(500, 'internal', 'Internal error')
 }

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs'
 import type { Logger } from './log.ts'
+import { trackOutage } from './outage.ts'
 import type { StepMessage, Transport } from './messages.ts'
 import { endSpan, isTracing, SpanKind, startSpan, traceParentOf } from './trace.ts'
 
@@ -15,21 +16,48 @@ export function createKafka(brokers: string, clientId: string, log: Logger) {
   })
 }
 
-/** Creates the topic when it is missing; an existing topic is left as it is. */
+/** Creates the topic when it is missing (an existing topic is left as it is); true when it created it. */
 export async function ensureTopic(kafka: Kafka, topic: string, partitions: number) {
-  const admin = kafka.admin()
+  // A few quick tries: the callers try again themselves, and log the outage while they do.
+  const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } })
   await admin.connect()
   try {
     const existing = await admin.listTopics()
-    if (!existing.includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true })
+    if (existing.includes(topic)) return false
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true })
+    return true
   } finally {
     await admin.disconnect()
   }
 }
 
-/** The outbox relay's producer: idempotent, so a retried send is not written twice (kafkajs needs one request in flight for that). */
+/**
+ * Waits until Kafka answers and the topic exists (created when missing), however long that takes:
+ * a service started before Kafka waits for it rather than exiting. The wait is logged once when it
+ * starts and once when it ends; `stopped` ends it early (false).
+ */
+export async function waitForTopic(kafka: Kafka, topic: string, partitions: number, log: Logger, stopped: () => boolean = () => false) {
+  const outage = trackOutage(log, 'Kafka')
+  for (let failures = 0; !stopped(); failures++) {
+    try {
+      if (await ensureTopic(kafka, topic, partitions)) log.info({ topic, partitions }, `created the topic ${topic} with ${partitions} partitions`)
+      outage.up()
+      return true
+    } catch (error) {
+      outage.down(error)
+      await Bun.sleep(Math.min(5_000, 250 * 2 ** failures))
+    }
+  }
+  return false
+}
+
+/**
+ * The outbox relay's producer: idempotent, so a retried send is not written twice (kafkajs needs one
+ * request in flight for that). A send gives up after a few seconds rather than kafkajs's twenty, so a
+ * topic that went missing is found and made again soon (the relay retries the batch).
+ */
 function createOutboxProducer(kafka: Kafka) {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 } })
 }
 
 /** How often a worker heartbeats, in and between batches: a third of the shortest session the broker allows by default (6 s). */
@@ -58,32 +86,77 @@ export function createStepConsumer(kafka: Kafka, groupId: string, sessionTimeout
 }
 
 /**
- * Publishes step messages through the outbox producer. After a failed send the next one starts from
- * a fresh producer (a new producer id): a broker that lost its producer state (killed and restarted)
- * answers the old producer's sequence numbers with OUT_OF_ORDER_SEQUENCE_NUMBER forever, and kafkajs
- * never recovers from that by itself.
+ * Publishes step messages through the outbox producer. It connects in the background from the start,
+ * and a relay may publish before it did (Kafka away when the process starts): `problem()` says it
+ * is not ready until then. Before the first publish and after any failed one, the topic is made
+ * again if it went missing (a lost log directory, a deleted topic; brokers in production often do
+ * not create topics by themselves). After a failed send the next one starts from a fresh producer
+ * (a new producer id): a broker that lost its producer state (killed and restarted) answers the old
+ * producer's sequence numbers with OUT_OF_ORDER_SEQUENCE_NUMBER forever, and kafkajs never recovers
+ * from that by itself.
  */
-export async function connectKafkaTransport(kafka: Kafka, topic: string): Promise<Transport & { disconnect: () => Promise<void> }> {
-  let producer: Producer = createOutboxProducer(kafka)
-  await producer.connect()
-  let failed = false
-  return {
-    async publish(messages: StepMessage[]) {
-      if (failed) {
-        await producer.disconnect().catch(() => {})
-        producer = createOutboxProducer(kafka)
-        await producer.connect()
-        failed = false
+export function createKafkaTransport(kafka: Kafka, topic: string, partitions: number, log: Logger): Transport & { problem: () => string | null; disconnect: () => Promise<void> } {
+  let producer: Promise<Producer> | null = null
+  let checkTopic = true
+  let problem: string | null = 'waiting for Kafka'
+  let closed = false
+  const connected = () =>
+    (producer ??= (async () => {
+      if (checkTopic) {
+        if (await ensureTopic(kafka, topic, partitions)) log.warn({ topic, partitions }, `the topic ${topic} was missing: created it with ${partitions} partitions`)
+        checkTopic = false
       }
+      const fresh = createOutboxProducer(kafka)
       try {
-        if (isTracing()) await publishTraced(producer, topic, messages)
-        else await producer.send({ topic, acks: -1, messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })) })
+        await fresh.connect()
       } catch (error) {
-        failed = true
+        await fresh.disconnect().catch(() => {})
+        throw error
+      }
+      return fresh
+    })().catch((error) => {
+      producer = null
+      throw error
+    }))
+  const dropProducer = async () => {
+    const failed = producer
+    producer = null
+    checkTopic = true
+    problem = 'waiting for Kafka'
+    await (await failed?.catch(() => null))?.disconnect().catch(() => {})
+  }
+
+  void (async () => {
+    const outage = trackOutage(log, 'Kafka')
+    for (let failures = 0; !closed && problem !== null; failures++) {
+      try {
+        await connected()
+        problem = null
+        outage.up()
+      } catch (error) {
+        outage.down(error)
+        await Bun.sleep(Math.min(5_000, 250 * 2 ** failures))
+      }
+    }
+  })()
+
+  return {
+    problem: () => problem,
+    async publish(messages: StepMessage[]) {
+      try {
+        const ready = await connected()
+        if (isTracing()) await publishTraced(ready, topic, messages)
+        else await ready.send({ topic, acks: -1, messages: messages.map((message) => ({ key: message.runId, value: JSON.stringify(message) })) })
+        problem = null
+      } catch (error) {
+        await dropProducer()
         throw error
       }
     },
-    disconnect: () => producer.disconnect(),
+    async disconnect() {
+      closed = true
+      await (await producer?.catch(() => null))?.disconnect()
+    },
   }
 }
 

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric
 import type { Sql } from 'postgres'
 import type { Logger } from './log.ts'
 import { version } from './version.ts'
+import { listenOrExplain } from './ports.ts'
 
 /**
  * The process's one registry: process metrics, and zap's own for the services this process runs (see
@@ -69,6 +70,12 @@ export const runsPruned = new Counter({
   name: 'zap_runs_pruned_total',
   help: 'Finished runs deleted past their retention, with their steps and history',
   registers: unexposed,
+})
+
+export const runsReconciled = new Counter({
+  name: 'zap_runs_reconciled_total',
+  help: 'Stranded runs (queued or running, no outbox row, nothing recorded for RECONCILE_AFTER_SECONDS) handed to the outbox again',
+  registers,
 })
 
 export const alertsSent = new Counter({
@@ -141,16 +148,17 @@ export function watchConsumerLag(read: () => Promise<PartitionLag[]>, log: Logge
 }
 
 /**
- * The metrics port of a service (`/metrics`, `/healthz` and `/readyz`), apart from any public port, when
- * `port` is set; readiness is checked through a probe client of its own. `stop` closes both.
+ * The metrics port of a service without HTTP of its own (`/metrics`, `/healthz` and `/readyz`), when
+ * `port` is set; readiness is checked through a probe client of its own, and `readiness` says what
+ * else is not ready yet (a loop, Kafka). `stop` closes both.
  */
-export async function serveMetrics(port: number | undefined, openProbe: () => Sql, log: Logger) {
+export async function serveMetrics(port: number | undefined, openProbe: () => Sql, log: Logger, readiness: () => string | null = () => null) {
   if (!port) return { stop: async () => {} }
   // Elysia and the probe routes load only for a metrics port: without one a worker or processor is 4-5 MB smaller.
   const [{ Elysia }, { health, metricsRoute, watchDatabase }] = await Promise.all([import('elysia'), import('./health.ts')])
   const probeSql = openProbe()
   const database = watchDatabase(probeSql, log)
-  const server = new Elysia().use(health(database)).use(metricsRoute).listen({ port, reusePort: false })
+  const server = listenOrExplain(() => new Elysia().use(health(database, readiness)).use(metricsRoute).listen({ port, reusePort: false }), port, 'METRICS_PORT', log)
   return {
     async stop() {
       database.stop()

@@ -1,4 +1,5 @@
 import type { Logger } from './log.ts'
+import { databaseSetupProblem } from './database.ts'
 
 export type Outage = { down: (error: unknown) => void; up: () => void; isDown: () => boolean }
 
@@ -14,7 +15,7 @@ export function trackOutage(log: Logger, dependency: string): Outage {
       failures++
       if (since !== null) return
       since = Date.now()
-      log.error({ err: error, dependency }, `${dependency} unreachable; retrying until it is back`)
+      log.error({ err: error, dependency }, databaseSetupProblem(error) ?? `${dependency} unreachable; retrying until it is back`)
     },
     up() {
       if (since === null) return

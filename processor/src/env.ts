@@ -4,6 +4,7 @@ import { databaseUrl, logLevel, metricsPort, positiveInteger, readEnv, tracingEn
 export const relayEntries = {
   OUTBOX_BATCH_SIZE: positiveInteger(500),
   OUTBOX_POLL_MS: positiveInteger(1000),
+  RECONCILE_AFTER_SECONDS: positiveInteger(300),
 }
 
 export const retentionEntries = {

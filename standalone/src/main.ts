@@ -64,6 +64,7 @@ try {
   const apiApp = createApi({
     sql,
     database,
+    databaseTimeoutMs: env.API_DATABASE_TIMEOUT_MS,
     auth: { secret: env.JWT_SECRET ?? (await jwtSecret(dataDir)), ttlSeconds: env.JWT_TTL_SECONDS },
     hooksUrl: env.PUBLIC_HOOKS_URL,
     smtpConfigured: true,

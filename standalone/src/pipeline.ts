@@ -1,10 +1,11 @@
 import type { Sql } from '@zap/sql/db'
 import { requeueOrphanedRuns } from '@zap/sql/recovery'
-import { connectKafkaTransport, consumerLagReader, createKafka, createStepConsumer, ensureTopic } from '@zap/lib/kafka'
+import { consumerLagReader, createKafka, createKafkaTransport, createStepConsumer, waitForTopic } from '@zap/lib/kafka'
 import { watchConsumerLag, watchOutbox } from '@zap/lib/metrics'
 import { outboxNotifier, outboxStats } from '@zap/sql/outbox'
 import { startRelay } from '@zap/processor/relay'
 import { startRetention } from '@zap/processor/retention'
+import { startReconciler } from '@zap/processor/reconciler'
 import { retentionOptionsFrom, schedulerOptionsFrom } from '@zap/processor/env'
 import { startScheduler } from '@zap/processor/scheduler'
 import { consumeSteps } from '@zap/worker/consumer'
@@ -33,9 +34,10 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
     }
   }
   const kafka = createKafka(env.KAFKA_BROKERS, 'zap', log)
-  await ensureTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS)
-  const transport = await connectKafkaTransport(kafka, env.KAFKA_TOPIC)
+  await waitForTopic(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS, log)
+  const transport = createKafkaTransport(kafka, env.KAFKA_TOPIC, env.KAFKA_PARTITIONS, log)
   const relay = startRelay({ ...relayOptions, transport })
+  const reconciler = startReconciler({ sql, quietSeconds: env.RECONCILE_AFTER_SECONDS, log })
   const consumer = createStepConsumer(kafka, env.KAFKA_GROUP, env.KAFKA_SESSION_TIMEOUT_MS)
   await consumer.connect()
   const consuming = await consumeSteps({ consumer, topic: env.KAFKA_TOPIC, concurrency: env.WORKER_CONCURRENCY, stepTimeoutMs: env.STEP_TIMEOUT_MS, handler, log })
@@ -44,7 +46,7 @@ export async function startPipeline(sql: Sql, env: StandaloneEnv, handler: StepH
   return {
     transport: `Kafka ${env.KAFKA_BROKERS} (topic ${env.KAFKA_TOPIC})`,
     stop: async () => {
-      await Promise.all([relay.stop(), retention.stop(), scheduler.stop()])
+      await Promise.all([relay.stop(), retention.stop(), reconciler.stop(), scheduler.stop()])
       await consuming.stop()
       await lag.close()
       await transport.disconnect()

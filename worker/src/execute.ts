@@ -6,6 +6,7 @@ import { replayRun } from '@zap/sql/replays'
 import { noteRunFailure } from '@zap/sql/alerts'
 import type { StepMessage } from '@zap/lib/messages'
 import type { Logger } from '@zap/lib/log'
+import { isDatabaseDown } from '@zap/lib/database'
 import { step as stepSchema, type Step } from '@zap/lib/steps'
 import { render, RenderedTooLargeError, TemplateError } from './template.ts'
 import { jsonPreview, jsonSize, truncateText } from './size.ts'
@@ -104,7 +105,7 @@ async function execute({ sql, store, wakeRelays }: Database, message: StepMessag
   }
   const retryDelayMs = outcome.kind === 'failed' ? retryDelay(message.attempt, outcome.retryAfterMs, options) : 0
   const pause = prepared.step ? pauseOf(prepared.step, outcome, retryDelayMs) : null
-  if (pause) await pauseTarget(sql, context.userId, pause.host, pause.until, pause.reason)
+  if (pause) await onceDatabaseTakesIt(() => pauseTarget(sql, context.userId, pause.host, pause.until, pause.reason), log)
   const record = {
     ...describeOutcome(boundOutput(outcome, context, message.stepIndex, options), context, message, options, retryDelayMs),
     runId: message.runId,
@@ -116,7 +117,7 @@ async function execute({ sql, store, wakeRelays }: Database, message: StepMessag
   }
   const stopped = outcome.kind === 'failed' && outcome.stopReason !== undefined
   const autoReplayMs = record.runStatus === 'failed' && context.autoReplay && !stopped ? options.autoReplayScheduleMs[context.autoReplays] : undefined
-  const execution = await recordWithAutoReplay(sql, store, record, autoReplayMs)
+  const execution = await onceDatabaseTakesIt(() => recordWithAutoReplay(sql, store, record, autoReplayMs), log)
   const ended = record.runStatus === 'succeeded' || record.runStatus === 'failed'
   if (slot && execution === 'executed' && ended) await wakeParkedRuns(sql, slot)
   // A run's last step queues nothing: no relay needs to look.
@@ -210,6 +211,22 @@ function wakeParked(sql: Sql, fairShare: FairShare, userId: string, wakeRelays: 
     },
     () => {},
   )
+}
+
+/**
+ * Writes what an attempt did, waiting out a database outage (unreachable, out of disk): the target was
+ * called already, and running the step again to record it would call it a second time.
+ */
+async function onceDatabaseTakesIt<T>(write: () => Promise<T>, log: Logger): Promise<T> {
+  for (let failures = 0; ; failures++) {
+    try {
+      return await write()
+    } catch (error) {
+      if (!isDatabaseDown(error)) throw error
+      if (failures === 0) log.warn({ err: error }, 'the database cannot take the result of this attempt; writing it once it can')
+      await Bun.sleep(Math.min(5_000, 200 * 2 ** failures))
+    }
+  }
 }
 
 async function recordWithAutoReplay(sql: Sql, store: StepStore, record: StepRecord, autoReplayMs: number | undefined): Promise<Execution> {
