@@ -75,7 +75,7 @@ export const runsPruned = new Counter({
 export const runsReconciled = new Counter({
   name: 'zap_runs_reconciled_total',
   help: 'Stranded runs (queued or running, no outbox row, nothing recorded for RECONCILE_AFTER_SECONDS) handed to the outbox again',
-  registers,
+  registers: unexposed,
 })
 
 export const alertsSent = new Counter({
@@ -103,7 +103,7 @@ export const httpRequestSeconds = new Histogram({
 const metricsOf: Record<'api' | 'hooks' | 'processor' | 'worker', Metric[]> = {
   api: [httpRequests, httpRequestSeconds],
   hooks: [webhooksReceived, webhookIngestSeconds],
-  processor: [messagesPublished, runsPruned],
+  processor: [messagesPublished, runsPruned, runsReconciled],
   worker: [stepExecutions, stepSeconds, retriesScheduled, runsFinished, alertsSent],
 }
 

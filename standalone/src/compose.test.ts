@@ -29,7 +29,9 @@ describe('compose.yaml', () => {
     expect(services.processor.depends_on).toMatchObject({ migrate: { condition: 'service_completed_successfully' }, kafka: { condition: 'service_healthy' } })
     for (const name of ['postgres', 'kafka', 'api', 'hooks', 'processor', 'worker']) expect(services[name].healthcheck).toBeDefined()
     expect([services.hooks.environment.METRICS_PORT, services.processor.environment.METRICS_PORT, services.worker.environment.METRICS_PORT].map(String)).toEqual(['9464', '9464', '9464'])
-    expect(services.hooks.ports.map(String)).toEqual(['3002:3002'])
+    // Compose prints ports in the long syntax (v2, v1.29) or as written.
+    const published = (port: unknown) => (typeof port === 'object' && port !== null ? `${(port as { published: unknown }).published}:${(port as { target: unknown }).target}` : String(port))
+    expect(services.hooks.ports.map(published)).toEqual(['3002:3002'])
     expect(services.api.environment.JWT_SECRET).toBe('a'.repeat(32))
   })
 

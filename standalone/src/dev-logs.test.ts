@@ -16,7 +16,8 @@ test('bun run dev in a terminal logs one line per webhook and per step, and none
   dirs.push(dataDir)
   await chmod(dataDir, 0o755)
   const [apiPort, hooksPort] = [await freePort(), await freePort()]
-  const { KAFKA_BROKERS, ...env } = Bun.env as Record<string, string>
+  // Its own embedded PostgreSQL: the suite's database holds other tests' unfinished runs, which dev would run and log.
+  const { KAFKA_BROKERS, DATABASE_URL, ...env } = Bun.env as Record<string, string>
   const dev = inTerminal(`${process.execPath} ${join(import.meta.dir, 'main.ts')}`, { ...env, ZAP_DATA_DIR: dataDir, API_PORT: String(apiPort), HOOKS_PORT: String(hooksPort), PUBLIC_HOOKS_URL: `http://127.0.0.1:${hooksPort}` })
   try {
     await dev.waitFor('zap is ready', 60_000)

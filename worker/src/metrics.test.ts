@@ -156,7 +156,7 @@ describe('Prometheus metrics', () => {
     const families = async (url: string) => new Set((await scrape(url)).families.map((family) => family.name.replace(/_(count|sum|bucket)$/, '')).filter((name) => name.startsWith('zap_')))
     expect([...(await families(hooksMetrics))].sort()).toEqual(['zap_build_info', 'zap_webhook_ingest_duration_seconds', 'zap_webhooks_received_total'])
     expect([...(await families(api.url!))].sort()).toEqual(['zap_build_info', 'zap_http_request_duration_seconds', 'zap_http_requests_total'])
-    expect([...(await families(processorMetrics))].sort()).toEqual(['zap_build_info', 'zap_outbox_depth', 'zap_outbox_messages_published_total', 'zap_outbox_oldest_due_seconds', 'zap_runs_pruned_total'])
+    expect([...(await families(processorMetrics))].sort()).toEqual(['zap_build_info', 'zap_outbox_depth', 'zap_outbox_messages_published_total', 'zap_outbox_oldest_due_seconds', 'zap_runs_pruned_total', 'zap_runs_reconciled_total'])
     const worker = await families(workerMetrics)
     expect(worker.has('zap_step_executions_total') && worker.has('zap_consumer_lag_messages')).toBe(true)
     expect([...worker].filter((name) => name.startsWith('zap_webhook') || name.startsWith('zap_outbox') || name.startsWith('zap_http'))).toEqual([])
