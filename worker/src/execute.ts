@@ -60,7 +60,7 @@ const leaseGraceMs = 5_000
 // zap's share waits until a step of that owner frees a slot, or else looks again after a while that
 // doubles with each look, up to two minutes: a backlog of thousands of steps costs a few messages a second.
 const fairShareRetryMs = 1_000
-const overShareRecheckMs = 15_000
+const overShareRecheckMs = 2_000
 const maxOverShareRecheckMs = 120_000
 
 /**

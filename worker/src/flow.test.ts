@@ -154,7 +154,7 @@ describe('rate limits', () => {
     const path = '/rated'
     const zap = await createZap(token, { steps: [http(path, { rateLimit: { requests: 10, perSeconds: 1 } })] })
     const runIds = await Promise.all(Array.from({ length: 100 }, async () => (await fire(zap.id)).runId))
-    const waitingRun = await waitUntilWaiting(zap.id)
+    const waitingRun = await waitUntilWaiting(zap.id, 'rate_limit')
     expect(waitingRun.wait.kind).toBe('rate_limit')
     const runs = await waitForRuns(runIds, 90_000)
     expect(runs.filter((run) => run.status === 'succeeded')).toHaveLength(100)
@@ -268,13 +268,14 @@ describe('debounce without maxWaitSeconds', () => {
 })
 
 /** Some run of the zap, as the run list and then the run itself show it while it waits. */
-async function waitUntilWaiting(zapId: string) {
+// A burst also parks steps over the zap's fair share of a worker: `kind` picks the wait a test is about.
+async function waitUntilWaiting(zapId: string, kind?: string) {
   let seen: Record<string, any> | null = null
   await waitUntil(async () => {
     const runs = (await call(api, 'GET', `/api/v1/runs?zapId=${zapId}&limit=500`, { token })).body.runs
-    const waiting = runs.find((run: { status: string }) => run.status === 'waiting')
+    const waiting = runs.find((run: { status: string; wait: { kind: string } | null }) => run.status === 'waiting' && (kind === undefined || run.wait?.kind === kind))
     if (waiting) seen = (await call(api, 'GET', `/api/v1/runs/${waiting.id}`, { token })).body.run
     return seen?.status === 'waiting'
-  }, `a run of zap ${zapId} to be waiting`, 30_000)
+  }, `a run of zap ${zapId} to be waiting${kind ? ` (${kind})` : ''}`, 30_000)
   return seen!
 }
