@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import postgres from 'postgres'
 import { startEmbeddedPostgres } from '@zap/standalone/embedded-postgres'
 
 export type RunningPostgres = {
@@ -65,4 +66,17 @@ function childrenOf(pid: number) {
       return false
     }
   })
+}
+
+/** The SQLSTATE a statement fails with for the role in `url`, or 'succeeded': what a role may do. */
+export async function failureCode(url: string, statement: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    await sql.unsafe(statement)
+    return 'succeeded'
+  } catch (error) {
+    return (error as { code?: string }).code
+  } finally {
+    await sql.end()
+  }
 }

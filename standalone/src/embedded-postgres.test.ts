@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.ts'
+import { failureCode } from '@zap/testkit/postgres'
 
 const dirs: string[] = []
 const servers: EmbeddedServer[] = []
@@ -135,15 +136,3 @@ describe('embedded PostgreSQL', () => {
     }
   }, 60_000)
 })
-
-async function failureCode(url: string, statement: string) {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  try {
-    await sql.unsafe(statement)
-    return 'succeeded'
-  } catch (error) {
-    return (error as { code?: string }).code
-  } finally {
-    await sql.end()
-  }
-}

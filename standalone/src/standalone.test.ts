@@ -4,10 +4,10 @@ import { chmod, mkdtemp, rm, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
-import postgres from 'postgres'
 import { freePort } from '@zap/lib/ports'
 import { requireEnv } from '@zap/testkit/services'
 import { waitUntil } from '@zap/testkit/services'
+import { failureCode } from '@zap/testkit/postgres'
 import { startTarget } from '@zap/testkit/target'
 
 const root = join(import.meta.dir, '..', '..')
@@ -260,18 +260,6 @@ async function devEnv() {
   await chmod(dataDir, 0o755)
   dataDirs.push(dataDir)
   return { dataDir, env: { ZAP_DATA_DIR: dataDir, API_PORT: String(await freePort()), HOOKS_PORT: String(await freePort()) } }
-}
-
-async function failureCode(url: string, statement: string) {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  try {
-    await sql.unsafe(statement)
-    return 'succeeded'
-  } catch (error) {
-    return (error as { code?: string }).code
-  } finally {
-    await sql.end()
-  }
 }
 
 // A zombie counts as stopped: an orphan's new parent may never reap it.
