@@ -163,7 +163,7 @@ export async function serveMetrics(port: number | undefined, openProbe: () => Sq
     async stop() {
       database.stop()
       await server.stop()
-      await probeSql.end({ timeout: 1 })
+      await probeSql.end({ timeout: 0.5 })
     },
   }
 }
