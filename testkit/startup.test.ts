@@ -184,9 +184,10 @@ test('a lost topic is made again, and runs whose messages were lost with it are 
   const deliveries = new Map<number, number>()
   for (const request of target.requestsTo('/lost')) deliveries.set(Number((request.json as { n: string }).n), (deliveries.get(Number((request.json as { n: string }).n)) ?? 0) + 1)
   expect(deliveries.size).toBe(40)
-  const processorLogs = ['processor-1', 'processor-2'].map((key) => running.get(key)!.service.output()).join('\n')
-  expect(processorLogs).toContain('stranded runs to the outbox again')
-  expect(processorLogs).toContain(`the topic ${env.KAFKA_TOPIC} was missing`)
+  // Log lines reach the output up to 250 ms after they are written (the logger's buffer): wait for them.
+  const processorLogs = () => ['processor-1', 'processor-2'].map((key) => running.get(key)!.service.output()).join('\n')
+  await waitUntil(() => processorLogs().includes('stranded runs to the outbox again'), 'a processor to log the runs it handed over again', 5_000)
+  expect(processorLogs()).toContain(`the topic ${env.KAFKA_TOPIC} was missing`)
 }, 180_000)
 
 async function deleteTopic(topic: string) {
