@@ -22,13 +22,15 @@ const concurrencyRecheckMs = 30_000
 export async function admitRun(sql: Sql, slot: ConcurrencySlot, message: StepMessage) {
   return sql.begin(async (tx) => {
     await lockQueue(tx, slot)
-    const [row] = await tx<{ ahead: number }[]>`
-      select count(*)::int as ahead from (
+    // Read in one statement: a run cancelled with its zap frees the slot of the runs cancelled beside it, never theirs to take.
+    const [row] = await tx<{ ahead: number; live: boolean }[]>`
+      select count(*)::int as ahead, coalesce((select status in ('queued', 'running') from runs where id = ${slot.runId}), false) as live from (
         select 1 from runs o join runs r on r.id = ${slot.runId}
         where o.zap_id = r.zap_id and o.concurrency_key = r.concurrency_key and o.status in ('queued', 'running')
           and (o.created_at, o.id) < (r.created_at, r.id)
         limit ${slot.limit}
       ) earlier`
+    if (!row!.live) return false
     const ahead = row!.ahead
     if (ahead < slot.limit) {
       await tx`delete from flow_waits where run_id = ${slot.runId}`
